@@ -1,0 +1,161 @@
+//! The working-day calendar: holidays and deadline computation.
+
+use actix_web::{get, web};
+use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::Page;
+use crate::db::{self, holidays::Holiday};
+use crate::domain::calendar::{local_date, HolidayKind, SkippedDay};
+use crate::error::{ApiError, Problem};
+use crate::startup::AppState;
+
+/// Which year's calendar to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct HolidayQuery {
+    /// Calendar year, 1900–9999; the current year in Vietnam when omitted.
+    #[param(example = 2024)]
+    pub year: Option<i32>,
+}
+
+/// A public holiday or a make-up working day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HolidayResponse {
+    /// The day.
+    pub date: NaiveDate,
+    /// Its name.
+    #[schema(example = "Tết Nguyên đán")]
+    pub name: String,
+    /// `holiday` (a day off) or `working_day` (a Saturday worked in exchange).
+    pub kind: HolidayKind,
+    /// The law or announcement that fixed it.
+    pub source: String,
+}
+
+impl From<Holiday> for HolidayResponse {
+    fn from(h: Holiday) -> Self {
+        Self {
+            date: h.date,
+            name: h.name,
+            kind: h.kind,
+            source: h.source,
+        }
+    }
+}
+
+/// List the holidays and make-up working days of a year.
+///
+/// The whole year as one page (`next_cursor` is always null).
+#[utoipa::path(
+    tag = "calendar",
+    params(HolidayQuery),
+    responses(
+        (status = 200, description = "The year's calendar exceptions, by date", body = Page<HolidayResponse>),
+        (status = 400, description = "Unreadable year", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Year out of range", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/calendar/holidays")]
+pub async fn list_holidays(
+    state: web::Data<AppState>,
+    query: web::Query<HolidayQuery>,
+) -> Result<web::Json<Page<HolidayResponse>>, ApiError> {
+    let year = query.year.unwrap_or_else(|| local_date(Utc::now()).year());
+    if !(1900..=9999).contains(&year) {
+        return Err(ApiError::invalid_field("year", "must be from 1900 to 9999"));
+    }
+    let holidays = db::run(&state.pool, move |conn| {
+        Ok(db::holidays::list_year(conn, year)?)
+    })
+    .await?;
+    Ok(web::Json(Page::complete(
+        holidays.into_iter().map(HolidayResponse::from).collect(),
+    )))
+}
+
+/// Largest number of working days a deadline may be asked for.
+pub const MAX_WORKING_DAYS: u32 = 365;
+
+/// The start of a deadline and its length.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlineQuery {
+    /// The day of the event (received, asked, ...); it is not counted.
+    #[param(example = "2024-02-05")]
+    pub from: NaiveDate,
+    /// Working days allowed, 1–365.
+    #[param(example = 5, minimum = 1, maximum = 365)]
+    pub working_days: u32,
+}
+
+/// A deadline with the days it counted and skipped, so that it can be explained.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeadlineResponse {
+    /// The day of the event, not counted.
+    pub from: NaiveDate,
+    /// Working days allowed.
+    pub working_days: u32,
+    /// The last day allowed.
+    #[schema(example = "2024-02-19")]
+    pub due_date: NaiveDate,
+    /// The end of the last day, 23:59:59 in Vietnam.
+    #[schema(value_type = String, format = DateTime, example = "2024-02-19T23:59:59+07:00")]
+    pub due_at: DateTime<FixedOffset>,
+    /// Time zone of `due_at`.
+    #[schema(example = "Asia/Ho_Chi_Minh")]
+    pub time_zone: &'static str,
+    /// The working days counted, in order.
+    pub counted: Vec<NaiveDate>,
+    /// The days passed over (weekends, holidays), in order, with the reason.
+    pub skipped: Vec<SkippedDay>,
+}
+
+/// Compute a deadline in working days.
+///
+/// Counts `working_days` working days after `from` (Civil Code 2015 Art. 147: the day of the
+/// event is not counted), skipping Saturdays, Sundays and public holidays, and counting
+/// Saturdays declared make-up working days. The deadline is the end of the last counted day.
+#[utoipa::path(
+    tag = "calendar",
+    params(DeadlineQuery),
+    responses(
+        (status = 200, description = "The deadline, with counted and skipped days", body = DeadlineResponse),
+        (status = 400, description = "Missing or unreadable parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "working_days out of range", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/calendar/deadline")]
+pub async fn deadline(
+    state: web::Data<AppState>,
+    query: web::Query<DeadlineQuery>,
+) -> Result<web::Json<DeadlineResponse>, ApiError> {
+    let DeadlineQuery { from, working_days } = query.into_inner();
+    if !(1..=MAX_WORKING_DAYS).contains(&working_days) {
+        return Err(ApiError::invalid_field(
+            "working_days",
+            format!("must be from 1 to {MAX_WORKING_DAYS}"),
+        ));
+    }
+    // 365 working days span well under three calendar years, holidays included.
+    let until = from
+        .checked_add_days(Days::new(3 * 366))
+        .unwrap_or(NaiveDate::MAX);
+    let calendar = db::run(&state.pool, move |conn| {
+        Ok(db::holidays::calendar(conn, from, until)?)
+    })
+    .await?;
+    let d = calendar.deadline(from, working_days);
+    Ok(web::Json(DeadlineResponse {
+        from: d.from,
+        working_days: d.working_days,
+        due_date: d.due_date,
+        due_at: d.due_at,
+        time_zone: "Asia/Ho_Chi_Minh",
+        counted: d.counted,
+        skipped: d.skipped,
+    }))
+}

@@ -1,0 +1,186 @@
+//! Settings, read from the environment.
+
+use std::fmt;
+
+use anyhow::{bail, Context};
+
+/// Where the service runs; production is strict about secrets and logs JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    /// Local work: readable logs, a generated JWT secret if none is given.
+    Development,
+    /// A real deployment: JSON logs, a JWT secret is required.
+    Production,
+}
+
+impl Environment {
+    fn parse(s: &str) -> anyhow::Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "development" | "dev" => Ok(Self::Development),
+            "production" | "prod" => Ok(Self::Production),
+            other => bail!("PORTAL_ENV must be development or production, not {other:?}"),
+        }
+    }
+}
+
+/// A value that must never reach a log: its `Debug` prints a placeholder.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value, for the one place that uses it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Shortest JWT secret accepted: HS256 wants at least 256 bits of key.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// Everything the service is configured with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `sqlite://PATH` or `postgres://...`.
+    pub database_url: String,
+    /// Address to listen on, `host:port`; port 0 picks a free one.
+    pub addr: String,
+    /// Development or production.
+    pub environment: Environment,
+    /// Signing key for access tokens, if given.
+    pub jwt_secret: Option<Secret>,
+    /// Largest number of pooled database connections.
+    pub db_pool_size: u32,
+    /// HTTP worker threads; `None` for one per core.
+    pub workers: Option<usize>,
+}
+
+/// Default database: a SQLite file beside the working folder.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/portal.db";
+/// Default listen address.
+pub const DEFAULT_ADDR: &str = "0.0.0.0:8080";
+
+impl Settings {
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Reads the settings through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let get = |key: &str| lookup(key).filter(|v| !v.trim().is_empty());
+        let environment = match get("PORTAL_ENV") {
+            Some(v) => Environment::parse(&v)?,
+            None => Environment::Development,
+        };
+        let jwt_secret = get("PORTAL_JWT_SECRET").map(Secret::new);
+        match (&jwt_secret, environment) {
+            (None, Environment::Production) => bail!(
+                "PORTAL_JWT_SECRET is required when PORTAL_ENV=production \
+                 (a random string of at least {MIN_JWT_SECRET_BYTES} bytes)"
+            ),
+            (Some(s), Environment::Production) if s.expose().len() < MIN_JWT_SECRET_BYTES => bail!(
+                "PORTAL_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes long in production"
+            ),
+            _ => {}
+        }
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        let default_pool = if database_url.starts_with("sqlite") {
+            8
+        } else {
+            16
+        };
+        let db_pool_size = match get("PORTAL_DB_POOL_SIZE") {
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=512).contains(n))
+                .context("PORTAL_DB_POOL_SIZE must be a whole number from 1 to 512")?,
+            None => default_pool,
+        };
+        let workers = match get("PORTAL_WORKERS") {
+            Some(v) => Some(
+                v.trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=256).contains(n))
+                    .context("PORTAL_WORKERS must be a whole number from 1 to 256")?,
+            ),
+            None => None,
+        };
+        Ok(Self {
+            database_url,
+            addr: get("PORTAL_ADDR").unwrap_or_else(|| DEFAULT_ADDR.into()),
+            environment,
+            jwt_secret,
+            db_pool_size,
+            workers,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> anyhow::Result<Settings> {
+        let env: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| env.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(s.addr, DEFAULT_ADDR);
+        assert_eq!(s.environment, Environment::Development);
+        assert!(s.jwt_secret.is_none());
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_a_jwt_secret() {
+        let err = settings(&[("PORTAL_ENV", "production")]).unwrap_err();
+        assert!(err.to_string().contains("PORTAL_JWT_SECRET"));
+    }
+
+    #[test]
+    fn production_refuses_a_short_jwt_secret() {
+        let err =
+            settings(&[("PORTAL_ENV", "production"), ("PORTAL_JWT_SECRET", "short")]).unwrap_err();
+        assert!(err.to_string().contains("at least 32 bytes"));
+        let ok = settings(&[
+            ("PORTAL_ENV", "production"),
+            ("PORTAL_JWT_SECRET", &"k".repeat(32)),
+        ]);
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn bad_numbers_are_refused_with_the_variable_named() {
+        let err = settings(&[("PORTAL_DB_POOL_SIZE", "lots")]).unwrap_err();
+        assert!(err.to_string().contains("PORTAL_DB_POOL_SIZE"));
+        let err = settings(&[("PORTAL_ENV", "staging")]).unwrap_err();
+        assert!(err.to_string().contains("PORTAL_ENV"));
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let s = settings(&[("PORTAL_JWT_SECRET", "super-secret-value")]).unwrap();
+        assert!(!format!("{s:?}").contains("super-secret-value"));
+    }
+}

@@ -1,0 +1,195 @@
+//! The database: one connection type over SQLite and PostgreSQL, its pool and migrations.
+
+pub mod categories;
+pub mod holidays;
+pub mod obligations;
+pub mod schema;
+pub mod seed;
+pub mod units;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::ApiError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to whichever database `DATABASE_URL` names; queries are written once for both.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// PostgreSQL, the production database.
+    Pg(PgConnection),
+    /// Embedded SQLite, the zero-configuration default.
+    Sqlite(SqliteConnection),
+}
+
+/// The pool handlers draw connections from.
+pub type DbPool = r2d2::Pool<ConnectionManager>;
+
+/// Which backend a URL selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// `postgres://` or `postgresql://`.
+    Postgres(String),
+    /// `sqlite://PATH`, a file path.
+    Sqlite(PathBuf),
+}
+
+impl Backend {
+    /// Reads the backend from the URL scheme; anything else is refused rather than guessed.
+    pub fn from_url(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(url.to_string()))
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() || path == ":memory:" {
+                anyhow::bail!("DATABASE_URL must name a SQLite file, e.g. sqlite://data/portal.db");
+            }
+            Ok(Self::Sqlite(PathBuf::from(path)))
+        } else {
+            anyhow::bail!(
+                "DATABASE_URL must start with sqlite:// or postgres:// (got a URL with another scheme)"
+            )
+        }
+    }
+
+    /// A short name for logs and metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Postgres(_) => "postgres",
+            Self::Sqlite(_) => "sqlite",
+        }
+    }
+}
+
+/// An r2d2 manager that opens the backend chosen from the URL, with our per-connection settings.
+///
+/// diesel's derived `establish` tries each backend in turn and hides the real error
+/// (a refused PostgreSQL connection would read as a bad URL), so the choice is made here.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    backend: Backend,
+}
+
+impl ConnectionManager {
+    /// A manager for this backend.
+    pub fn new(backend: Backend) -> Self {
+        Self { backend }
+    }
+}
+
+/// SQLite settings each pooled connection needs; WAL is set once, before the pool.
+const SQLITE_CONNECTION_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
+     PRAGMA synchronous = FULL; \
+     PRAGMA foreign_keys = ON; \
+     PRAGMA journal_size_limit = 67108864;";
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match &self.backend {
+            Backend::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Pg)
+                .map_err(r2d2::Error::ConnectionError),
+            Backend::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())
+                    .map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(SQLITE_CONNECTION_PRAGMAS)
+                    .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+/// Opens the pool: creates the SQLite folder and sets WAL first, then fills the pool.
+pub fn connect(url: &str, size: u32) -> anyhow::Result<DbPool> {
+    let backend = Backend::from_url(url)?;
+    if let Backend::Sqlite(path) = &backend {
+        prepare_sqlite_file(path)?;
+    }
+    r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(5))
+        .test_on_check_out(false)
+        .build(ConnectionManager::new(backend.clone()))
+        .with_context(|| format!("cannot connect to the {} database", backend.name()))
+}
+
+fn prepare_sqlite_file(path: &Path) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the database folder {}", dir.display()))?;
+    }
+    // Setting WAL from every pooled connection raced and gave "database is locked";
+    // it is a property of the file, so one connection sets it once.
+    let mut conn = SqliteConnection::establish(&path.to_string_lossy())
+        .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
+    conn.batch_execute("PRAGMA journal_mode = WAL;")
+        .context("cannot switch the SQLite database to WAL")?;
+    Ok(())
+}
+
+/// Applies pending migrations of the connection's backend; returns how many ran.
+pub fn migrate(conn: &mut DbConnection) -> anyhow::Result<usize> {
+    let applied = match conn {
+        DbConnection::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    Ok(applied.len())
+}
+
+/// Runs blocking database work off the async executor, with a pooled connection.
+pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await?
+}
+
+/// Checks that the database answers, for the readiness probe.
+pub fn ping(pool: &DbPool, database_url: &str) -> Result<(), ApiError> {
+    // A deleted SQLite file would be re-created empty by the next new connection:
+    // that is not a ready service.
+    if let Ok(Backend::Sqlite(path)) = Backend::from_url(database_url) {
+        if !path.exists() {
+            return Err(ApiError::Unavailable(
+                "The database file is missing".to_string(),
+            ));
+        }
+    }
+    let mut conn = pool.get_timeout(Duration::from_secs(2))?;
+    conn.ping()
+        .map_err(|_| ApiError::Unavailable("The database does not answer".to_string()))
+}
+
+/// Current time truncated to microseconds, so SQLite and PostgreSQL store the same value.
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::SubsecRound;
+    chrono::Utc::now().naive_utc().trunc_subsecs(6)
+}

@@ -1,0 +1,238 @@
+//! One error type for the whole API, answered as RFC 9457 problem details.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One rejected input field.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field, as named in the request (dotted for nested fields).
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A rejected field with its message.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// RFC 9457 problem details, as every error answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    #[schema(example = "urn:portal-api:problem:not_found")]
+    pub problem_type: String,
+    /// Short summary of the kind of problem.
+    #[schema(example = "Not Found")]
+    pub title: String,
+    /// The HTTP status.
+    #[schema(example = 404)]
+    pub status: u16,
+    /// What went wrong in this occurrence.
+    pub detail: String,
+    /// Stable machine-readable identifier of the kind of problem.
+    #[schema(example = "not_found")]
+    pub code: String,
+    /// The rejected fields, for `validation_failed`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(nullable = false)]
+    pub errors: Vec<FieldError>,
+}
+
+/// Everything a request can fail with. Each variant has a stable `code`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Input that parsed but broke a rule (422).
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// A body that is not JSON at all (400).
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    /// A query string or path parameter that cannot be read (400).
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// A body of the wrong media type (415).
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// A body over the size limit (413).
+    #[error("payload too large")]
+    PayloadTooLarge { limit: usize },
+    /// Nothing here, or nothing the caller may see (404).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The route exists but not with this method (405).
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The database cannot be reached (503).
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// A failure inside the service; the cause is logged, never answered (500).
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// The stable identifier answered as `code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Validation(_) => "validation_failed",
+            Self::MalformedJson(_) => "malformed_json",
+            Self::BadRequest(_) => "bad_request",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Unavailable(_) => "service_unavailable",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    /// A 404 with a detail naming what was looked for.
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Self::NotFound(what.into())
+    }
+
+    /// A 422 for one field.
+    pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            Self::Validation(errors) if errors.len() == 1 => {
+                format!("{}: {}", errors[0].field, errors[0].message)
+            }
+            Self::Validation(errors) => format!("{} fields are invalid", errors.len()),
+            Self::MalformedJson(msg) => format!("The body is not valid JSON: {msg}"),
+            Self::BadRequest(msg) => msg.clone(),
+            Self::UnsupportedMediaType => "The body must be sent as application/json".into(),
+            Self::PayloadTooLarge { limit } => {
+                format!("The body is larger than the limit of {limit} bytes")
+            }
+            Self::NotFound(what) => format!("{what} was not found"),
+            Self::MethodNotAllowed => "This method is not allowed on this resource".into(),
+            Self::Unavailable(what) => what.clone(),
+            Self::Internal(_) => {
+                "The service could not complete the request; it has been logged".into()
+            }
+        }
+    }
+
+    /// The problem body for this error.
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        Problem {
+            problem_type: format!("urn:portal-api:problem:{}", self.code()),
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            detail: self.detail(),
+            code: self.code().to_string(),
+            errors: match self {
+                Self::Validation(errors) => errors.clone(),
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::MalformedJson(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            // The cause chain goes to the log only: it can name tables, paths or hosts.
+            Self::Internal(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "internal error")
+            }
+            Self::Unavailable(what) => tracing::warn!(detail = %what, "service unavailable"),
+            _ => {}
+        }
+        problem_response(self.status_code(), &self.problem())
+    }
+}
+
+/// Serialises a problem with its media type.
+pub fn problem_response(status: StatusCode, problem: &Problem) -> HttpResponse {
+    let body = serde_json::to_vec(problem).unwrap_or_default();
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
+        .body(body)
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Internal(anyhow::Error::new(e).context("database query failed"))
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for ApiError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        Self::Unavailable(format!("The database is not reachable ({e})"))
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        Self::Internal(anyhow::anyhow!("blocking task failed: {e}"))
+    }
+}
+
+/// Maps JSON body extractor failures onto problems.
+pub fn json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
+    use actix_web::error::JsonPayloadError as E;
+    match err {
+        E::OverflowKnownLength { limit, .. } | E::Overflow { limit } => {
+            ApiError::PayloadTooLarge { limit }
+        }
+        E::ContentType => ApiError::UnsupportedMediaType,
+        E::Deserialize(e) if e.is_data() => {
+            // Wrong type or unknown enum value: the body was JSON, its content is wrong.
+            ApiError::Validation(vec![FieldError::new("body", e.to_string())])
+        }
+        E::Deserialize(e) => ApiError::MalformedJson(e.to_string()),
+        other => ApiError::BadRequest(other.to_string()),
+    }
+}
+
+/// Maps query string extractor failures onto problems.
+pub fn query_error(err: actix_web::error::QueryPayloadError) -> ApiError {
+    match err {
+        actix_web::error::QueryPayloadError::Deserialize(e) => {
+            ApiError::BadRequest(format!("Invalid query parameters: {e}"))
+        }
+        other => ApiError::BadRequest(other.to_string()),
+    }
+}
+
+/// Maps path parameter extractor failures onto problems.
+pub fn path_error(err: actix_web::error::PathError) -> ApiError {
+    match err {
+        actix_web::error::PathError::Deserialize(e) => {
+            ApiError::BadRequest(format!("Invalid path parameter: {e}"))
+        }
+        other => ApiError::BadRequest(other.to_string()),
+    }
+}

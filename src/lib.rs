@@ -1,0 +1,11 @@
+//! portal-api: the service behind a provincial e-portal.
+
+pub mod api;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod metrics;
+pub mod openapi;
+pub mod startup;
+pub mod telemetry;

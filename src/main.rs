@@ -1,0 +1,98 @@
+//! Command line: `serve` (default), `migrate`, `openapi`, `healthcheck`.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use portal_api::config::Settings;
+use portal_api::startup::{prepare_database, Application};
+use portal_api::{db, openapi, telemetry};
+
+const USAGE: &str = "\
+portal-api: the provincial e-portal service
+
+Usage: portal-api [COMMAND]
+
+Commands:
+  serve        serve the HTTP API (the default)
+  migrate      apply database migrations and load reference data into a new database, then exit
+  openapi      print the OpenAPI document as JSON
+  healthcheck  ask the running service on PORTAL_ADDR's port whether it is ready (for containers)
+  help         print this text
+
+Configuration comes from the environment; see README.md.";
+
+fn main() -> ExitCode {
+    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
+    let result = match command.as_str() {
+        "serve" => serve(),
+        "migrate" => migrate(),
+        "openapi" => {
+            print!("{}", openapi::document_json());
+            Ok(())
+        }
+        "healthcheck" => healthcheck(),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => {
+            eprintln!("unknown command {other:?}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("portal-api: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn settings() -> anyhow::Result<Settings> {
+    let settings = Settings::from_env()?;
+    telemetry::init(settings.environment);
+    Ok(settings)
+}
+
+fn serve() -> anyhow::Result<()> {
+    let settings = settings()?;
+    let backend = db::Backend::from_url(&settings.database_url)?;
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings)?;
+        tracing::info!(
+            port = app.port(),
+            database = backend.name(),
+            "portal-api listening"
+        );
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+fn migrate() -> anyhow::Result<()> {
+    let settings = settings()?;
+    let pool = db::connect(&settings.database_url, 1)?;
+    prepare_database(&pool)?;
+    println!("database is up to date");
+    Ok(())
+}
+
+/// A dependency-free readiness check for container health probes (no curl in the image).
+fn healthcheck() -> anyhow::Result<()> {
+    let addr = std::env::var("PORTAL_ADDR").unwrap_or_else(|_| "0.0.0.0:8080".into());
+    let port = addr.rsplit(':').next().unwrap_or("8080");
+    let mut stream = TcpStream::connect(format!("127.0.0.1:{port}"))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    stream.write_all(b"GET /health/ready HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    let status_line = answer.lines().next().unwrap_or_default();
+    if status_line.split_whitespace().nth(1) == Some("200") {
+        Ok(())
+    } else {
+        anyhow::bail!("not ready: {status_line}")
+    }
+}

@@ -1,0 +1,150 @@
+//! Prometheus metrics, kept in memory and rendered as text on `GET /metrics`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+
+/// Upper bounds of the latency histogram, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+#[derive(Debug, Default, Clone)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    sum: f64,
+    count: u64,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    requests: BTreeMap<(String, String, u16), u64>,
+    latency: BTreeMap<(String, String), Histogram>,
+}
+
+/// Request counters and latency histograms by method and route template.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    inner: Mutex<Inner>,
+}
+
+/// Connection pool figures at the moment of a scrape.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolFigures {
+    /// Connections handed out.
+    pub in_use: u32,
+    /// Connections open and idle.
+    pub idle: u32,
+    /// The pool's largest size.
+    pub max: u32,
+}
+
+fn escape(label: &str) -> String {
+    label
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+impl Metrics {
+    /// Records one answered request. `route` is a template, never a raw path, to bound the series.
+    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        *inner
+            .requests
+            .entry((method.to_string(), route.to_string(), status))
+            .or_default() += 1;
+        let h = inner
+            .latency
+            .entry((method.to_string(), route.to_string()))
+            .or_default();
+        if let Some(i) = BUCKETS.iter().position(|b| seconds <= *b) {
+            h.counts[i] += 1;
+        }
+        h.sum += seconds;
+        h.count += 1;
+    }
+
+    /// The Prometheus text exposition of everything recorded, plus the pool figures.
+    pub fn render(&self, pool: PoolFigures) -> String {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = String::with_capacity(4096);
+        out.push_str(
+            "# HELP http_requests_total HTTP requests answered, by route template and status.\n",
+        );
+        out.push_str("# TYPE http_requests_total counter\n");
+        for ((method, route, status), n) in &inner.requests {
+            let _ = writeln!(
+                out,
+                "http_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {n}",
+                escape(method),
+                escape(route)
+            );
+        }
+        out.push_str("# HELP http_request_duration_seconds Time to answer HTTP requests.\n");
+        out.push_str("# TYPE http_request_duration_seconds histogram\n");
+        for ((method, route), h) in &inner.latency {
+            let labels = format!("method=\"{}\",route=\"{}\"", escape(method), escape(route));
+            let mut cumulative = 0;
+            for (bound, n) in BUCKETS.iter().zip(h.counts) {
+                cumulative += n;
+                let _ = writeln!(
+                    out,
+                    "http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {cumulative}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_sum{{{labels}}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_count{{{labels}}} {}",
+                h.count
+            );
+        }
+        out.push_str("# HELP db_pool_connections Database connections by state.\n");
+        out.push_str("# TYPE db_pool_connections gauge\n");
+        let _ = writeln!(
+            out,
+            "db_pool_connections{{state=\"in_use\"}} {}",
+            pool.in_use
+        );
+        let _ = writeln!(out, "db_pool_connections{{state=\"idle\"}} {}", pool.idle);
+        out.push_str("# HELP db_pool_max_connections Largest size of the database pool.\n");
+        out.push_str("# TYPE db_pool_max_connections gauge\n");
+        let _ = writeln!(out, "db_pool_max_connections {}", pool.max);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_buckets_are_cumulative() {
+        let m = Metrics::default();
+        m.observe("GET", "/a", 200, 0.002);
+        m.observe("GET", "/a", 200, 0.2);
+        m.observe("GET", "/a", 404, 30.0);
+        let text = m.render(PoolFigures {
+            in_use: 1,
+            idle: 2,
+            max: 8,
+        });
+        assert!(text.contains("http_requests_total{method=\"GET\",route=\"/a\",status=\"200\"} 2"));
+        assert!(text.contains("http_requests_total{method=\"GET\",route=\"/a\",status=\"404\"} 1"));
+        assert!(text.contains("route=\"/a\",le=\"0.001\"} 0"));
+        assert!(text.contains("route=\"/a\",le=\"0.0025\"} 1"));
+        assert!(text.contains("route=\"/a\",le=\"0.25\"} 2"));
+        assert!(text.contains("route=\"/a\",le=\"+Inf\"} 3"));
+        assert!(text.contains("db_pool_connections{state=\"in_use\"} 1"));
+    }
+}

@@ -1,0 +1,123 @@
+//! Building and running the application: pool, migrations, reference data, HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Settings;
+use crate::db::{self, DbPool};
+use crate::error::{self, ApiError};
+use crate::metrics::Metrics;
+use crate::{api, openapi, telemetry};
+
+/// Largest request body accepted, JSON or not.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// What every handler can reach.
+pub struct AppState {
+    /// Database connections.
+    pub pool: DbPool,
+    /// The settings the service started with.
+    pub settings: Settings,
+    /// Request metrics.
+    pub metrics: Metrics,
+}
+
+/// A built service, bound to its port, ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects to the database, migrates it, loads reference data into a new one and binds.
+    pub fn build(settings: Settings) -> anyhow::Result<Self> {
+        let pool = db::connect(&settings.database_url, settings.db_pool_size)?;
+        prepare_database(&pool)?;
+        let listener = TcpListener::bind(&settings.addr)
+            .with_context(|| format!("cannot listen on {}", settings.addr))?;
+        let port = listener.local_addr()?.port();
+        let workers = settings.workers;
+        let state = web::Data::new(AppState {
+            pool,
+            settings,
+            metrics: Metrics::default(),
+        });
+        let server = serve(listener, state, workers)?;
+        Ok(Self { port, server })
+    }
+
+    /// The port actually bound (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the process is asked to stop.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Runs migrations and, on a new database, loads the reference data.
+pub fn prepare_database(pool: &DbPool) -> anyhow::Result<()> {
+    let mut conn = pool.get().context("cannot get a database connection")?;
+    let applied = db::migrate(&mut conn)?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrations applied");
+    }
+    if let Some(report) = db::seed::seed_if_empty(&mut conn)? {
+        tracing::info!(
+            units = report.units,
+            categories = report.categories,
+            holidays = report.holidays,
+            obligations = report.obligations,
+            "reference data loaded into the new database"
+        );
+    }
+    Ok(())
+}
+
+fn serve(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    workers: Option<usize>,
+) -> anyhow::Result<Server> {
+    let spec = Arc::new(openapi::document());
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .into_utoipa_app()
+            .configure(api::routes)
+            .into_app()
+            .app_data(state.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(BODY_LIMIT)
+                    .error_handler(|err, _| error::json_error(err).into()),
+            )
+            .app_data(
+                web::QueryConfig::default().error_handler(|err, _| error::query_error(err).into()),
+            )
+            .app_data(
+                web::PathConfig::default().error_handler(|err, _| error::path_error(err).into()),
+            )
+            .app_data(web::PayloadConfig::new(BODY_LIMIT))
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", (*spec).clone()))
+            .default_service(web::to(not_found))
+            .wrap(from_fn(telemetry::observe))
+    })
+    .listen(listener)?;
+    if let Some(n) = workers {
+        server = server.workers(n);
+    }
+    Ok(server.run())
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::not_found("This address"))
+}

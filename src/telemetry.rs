@@ -1,0 +1,171 @@
+//! Logging set-up and the request middleware: request ids, one log line and metrics per request.
+
+use std::time::Instant;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage};
+use tracing::Instrument;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::Environment;
+use crate::error::{problem_response, Problem, PROBLEM_JSON};
+use crate::startup::AppState;
+
+/// Header carrying the request id, in and out.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The id of the request being served, for handlers that want to mention it.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Installs the global subscriber: JSON lines in production, readable lines otherwise.
+/// `RUST_LOG` sets the filter (default `info`).
+pub fn init(environment: Environment) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // A second init (tests build several apps in one process) is not an error.
+    let _ = match environment {
+        Environment::Production => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+        Environment::Development => builder.try_init(),
+    };
+}
+
+/// Accepts a caller's request id only if it is short and plain, so it cannot forge log lines.
+fn incoming_request_id(req: &ServiceRequest) -> Option<String> {
+    let value = req.headers().get(&REQUEST_ID)?.to_str().ok()?;
+    let ok = !value.is_empty()
+        && value.len() <= 64
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    ok.then(|| value.to_string())
+}
+
+fn problem_for_status(status: StatusCode) -> Problem {
+    let (code, detail) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "No resource at this address"),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "This method is not allowed on this resource",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The body is too large"),
+        StatusCode::BAD_REQUEST => ("bad_request", "The request could not be read"),
+        s if s.is_server_error() => (
+            "internal_error",
+            "The service could not complete the request; it has been logged",
+        ),
+        _ => ("error", "The request failed"),
+    };
+    Problem {
+        problem_type: format!("urn:portal-api:problem:{code}"),
+        title: status.canonical_reason().unwrap_or("Error").to_string(),
+        status: status.as_u16(),
+        detail: detail.to_string(),
+        code: code.to_string(),
+        errors: Vec::new(),
+    }
+}
+
+/// Wraps every request: assigns its id, turns bare error responses into problems,
+/// logs one line and records metrics.
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let started = Instant::now();
+    let request_id = incoming_request_id(&req).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let method = req.method().to_string();
+    let path = req.path().to_string();
+    let span = tracing::info_span!("request", request_id = %request_id);
+
+    // Cloning the request before routing would break actix's path matching, so an error
+    // that escapes the handlers is passed on as it is (actix answers it) and only recorded.
+    let res = match next.call(req).instrument(span.clone()).await {
+        Ok(res) => res.map_into_left_body(),
+        Err(err) => {
+            let status = err.as_response_error().status_code();
+            record(
+                state.as_ref().map(|s| s.get_ref()),
+                &span,
+                &method,
+                "unmatched",
+                &path,
+                status,
+                started,
+            );
+            return Err(err);
+        }
+    };
+
+    // Errors raised outside our handlers (unknown method, actix's own limits) come without
+    // a problem body; every error answers the same shape.
+    let status = res.status();
+    let is_problem = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+    let mut res = if status.as_u16() >= 400 && !is_problem {
+        let problem = problem_for_status(status);
+        let (http_req, _) = res.into_parts();
+        ServiceResponse::new(http_req, problem_response(status, &problem)).map_into_right_body()
+    } else {
+        res
+    };
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(REQUEST_ID, value);
+    }
+
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_string());
+    record(
+        state.as_ref().map(|s| s.get_ref()),
+        &span,
+        &method,
+        &route,
+        &path,
+        status,
+        started,
+    );
+    Ok(res)
+}
+
+fn record(
+    state: Option<&AppState>,
+    span: &tracing::Span,
+    method: &str,
+    route: &str,
+    path: &str,
+    status: StatusCode,
+    started: Instant,
+) {
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Some(state) = state {
+        state
+            .metrics
+            .observe(method, route, status.as_u16(), elapsed);
+    }
+    let _entered = span.enter();
+    tracing::info!(
+        target: "portal_api::http",
+        method = %method,
+        route = %route,
+        path = %path,
+        status = status.as_u16(),
+        latency_ms = elapsed * 1000.0,
+        "request"
+    );
+}
