@@ -45,7 +45,7 @@ pub struct Problem {
     /// Stable machine-readable identifier of the kind of problem.
     #[schema(example = "not_found")]
     pub code: String,
-    /// The rejected fields, for `validation_failed`.
+    /// The rejected fields, for `validation_failed` and `invalid_parameter`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(nullable = false)]
     pub errors: Vec<FieldError>,
@@ -60,9 +60,12 @@ pub enum ApiError {
     /// A body that is not JSON at all (400).
     #[error("malformed JSON: {0}")]
     MalformedJson(String),
-    /// A query string or path parameter that cannot be read (400).
+    /// A request that cannot be read (400).
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A query or path parameter that cannot be read (400).
+    #[error("invalid parameter {}: {}", .0.field, .0.message)]
+    InvalidParameter(FieldError),
     /// A body of the wrong media type (415).
     #[error("unsupported media type")]
     UnsupportedMediaType,
@@ -90,6 +93,7 @@ impl ApiError {
             Self::Validation(_) => "validation_failed",
             Self::MalformedJson(_) => "malformed_json",
             Self::BadRequest(_) => "bad_request",
+            Self::InvalidParameter(_) => "invalid_parameter",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::NotFound(_) => "not_found",
@@ -117,6 +121,7 @@ impl ApiError {
             Self::Validation(errors) => format!("{} fields are invalid", errors.len()),
             Self::MalformedJson(msg) => format!("The body is not valid JSON: {msg}"),
             Self::BadRequest(msg) => msg.clone(),
+            Self::InvalidParameter(e) => format!("Parameter {}: {}", e.field, e.message),
             Self::UnsupportedMediaType => "The body must be sent as application/json".into(),
             Self::PayloadTooLarge { limit } => {
                 format!("The body is larger than the limit of {limit} bytes")
@@ -141,6 +146,7 @@ impl ApiError {
             code: self.code().to_string(),
             errors: match self {
                 Self::Validation(errors) => errors.clone(),
+                Self::InvalidParameter(e) => vec![e.clone()],
                 _ => Vec::new(),
             },
         }
@@ -151,7 +157,9 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::MalformedJson(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::MalformedJson(_) | Self::BadRequest(_) | Self::InvalidParameter(_) => {
+                StatusCode::BAD_REQUEST
+            }
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -197,33 +205,6 @@ impl From<diesel::r2d2::PoolError> for ApiError {
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(e: actix_web::error::BlockingError) -> Self {
         Self::Internal(anyhow::anyhow!("blocking task failed: {e}"))
-    }
-}
-
-/// Maps JSON body extractor failures onto problems.
-pub fn json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
-    use actix_web::error::JsonPayloadError as E;
-    match err {
-        E::OverflowKnownLength { limit, .. } | E::Overflow { limit } => {
-            ApiError::PayloadTooLarge { limit }
-        }
-        E::ContentType => ApiError::UnsupportedMediaType,
-        E::Deserialize(e) if e.is_data() => {
-            // Wrong type or unknown enum value: the body was JSON, its content is wrong.
-            ApiError::Validation(vec![FieldError::new("body", e.to_string())])
-        }
-        E::Deserialize(e) => ApiError::MalformedJson(e.to_string()),
-        other => ApiError::BadRequest(other.to_string()),
-    }
-}
-
-/// Maps query string extractor failures onto problems.
-pub fn query_error(err: actix_web::error::QueryPayloadError) -> ApiError {
-    match err {
-        actix_web::error::QueryPayloadError::Deserialize(e) => {
-            ApiError::BadRequest(format!("Invalid query parameters: {e}"))
-        }
-        other => ApiError::BadRequest(other.to_string()),
     }
 }
 

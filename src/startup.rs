@@ -96,14 +96,6 @@ fn serve(
             .into_app()
             .app_data(state.clone())
             .app_data(
-                web::JsonConfig::default()
-                    .limit(BODY_LIMIT)
-                    .error_handler(|err, _| error::json_error(err).into()),
-            )
-            .app_data(
-                web::QueryConfig::default().error_handler(|err, _| error::query_error(err).into()),
-            )
-            .app_data(
                 web::PathConfig::default().error_handler(|err, _| error::path_error(err).into()),
             )
             .app_data(web::PayloadConfig::new(BODY_LIMIT))
@@ -118,6 +110,13 @@ fn serve(
     Ok(server.run())
 }
 
-async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::not_found("This address"))
+/// Answers what no route took: 405 when the path exists for other methods, else 404.
+async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    // Handlers registered with method macros are guarded per method, so a path that exists
+    // for GET reaches here on POST; its pattern still matches.
+    if req.match_pattern().is_some() {
+        Err(ApiError::MethodNotAllowed)
+    } else {
+        Err(ApiError::not_found("This address"))
+    }
 }

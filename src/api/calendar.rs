@@ -5,6 +5,7 @@ use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::extract::Query;
 use super::Page;
 use crate::db::{self, holidays::Holiday};
 use crate::domain::calendar::{local_date, HolidayKind, SkippedDay};
@@ -14,7 +15,6 @@ use crate::startup::AppState;
 /// Which year's calendar to list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
 pub struct HolidayQuery {
     /// Calendar year, 1900–9999; the current year in Vietnam when omitted.
     #[param(example = 2024)]
@@ -61,7 +61,7 @@ impl From<Holiday> for HolidayResponse {
 #[get("/calendar/holidays")]
 pub async fn list_holidays(
     state: web::Data<AppState>,
-    query: web::Query<HolidayQuery>,
+    query: Query<HolidayQuery>,
 ) -> Result<web::Json<Page<HolidayResponse>>, ApiError> {
     let year = query.year.unwrap_or_else(|| local_date(Utc::now()).year());
     if !(1900..=9999).contains(&year) {
@@ -131,7 +131,7 @@ pub struct DeadlineResponse {
 #[get("/calendar/deadline")]
 pub async fn deadline(
     state: web::Data<AppState>,
-    query: web::Query<DeadlineQuery>,
+    query: Query<DeadlineQuery>,
 ) -> Result<web::Json<DeadlineResponse>, ApiError> {
     let DeadlineQuery { from, working_days } = query.into_inner();
     if !(1..=MAX_WORKING_DAYS).contains(&working_days) {

@@ -1,6 +1,7 @@
 //! HTTP handlers, grouped by resource; routes and the OpenAPI document come from [`routes`].
 
 pub mod calendar;
+pub mod extract;
 pub mod health;
 pub mod reference;
 

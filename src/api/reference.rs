@@ -4,6 +4,7 @@ use actix_web::{get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::extract::Query;
 use super::Page;
 use crate::db::{self, categories::Category, units::Unit, units::UnitFilter};
 use crate::domain::reference::UnitKind;
@@ -13,7 +14,6 @@ use crate::startup::AppState;
 /// Filters for the unit list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
 pub struct UnitQuery {
     /// Only units of this kind.
     pub kind: Option<UnitKind>,
@@ -103,7 +103,7 @@ impl From<Category> for CategoryResponse {
 #[get("/units")]
 pub async fn list_units(
     state: web::Data<AppState>,
-    query: web::Query<UnitQuery>,
+    query: Query<UnitQuery>,
 ) -> Result<web::Json<Page<UnitResponse>>, ApiError> {
     let filter = UnitFilter {
         kind: query.kind,

@@ -1,0 +1,174 @@
+//! Request extractors whose failures are problems naming the offending field.
+
+use std::future::{ready, Future, Ready};
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError};
+use crate::startup::BODY_LIMIT;
+
+/// Query parameters; a parameter that cannot be read answers 400 naming it.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T> Query<T> {
+    /// The parsed parameters.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+fn field_of<E>(err: &serde_path_to_error::Error<E>, fallback: &str) -> String {
+    let path = err.path().to_string();
+    if path == "." || path.is_empty() {
+        fallback.to_string()
+    } else {
+        path
+    }
+}
+
+/// Parses a query string into `T`.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        ApiError::InvalidParameter(FieldError::new(
+            field_of(&e, "query"),
+            e.inner().to_string(),
+        ))
+    })
+}
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+/// A JSON body; the error says which field is wrong, and why.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    /// The parsed body.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(value) = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Parses a JSON body into `T`: syntax errors are 400, wrong content 422 with the field path.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        if e.inner().is_data() {
+            ApiError::Validation(vec![FieldError::new(
+                field_of(&e, "body"),
+                e.inner().to_string(),
+            )])
+        } else {
+            ApiError::MalformedJson(e.inner().to_string())
+        }
+    })?;
+    de.end()
+        .map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    Ok(value)
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if !is_json(req) {
+            return Box::pin(ready(Err(ApiError::UnsupportedMediaType)));
+        }
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = body.await.map_err(|e| {
+                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge { limit: BODY_LIMIT }
+                } else {
+                    ApiError::BadRequest(format!("The body could not be read: {e}"))
+                }
+            })?;
+            parse_json(&bytes).map(Json)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Sample {
+        count: u32,
+        nested: Option<Nested>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Nested {
+        flag: bool,
+    }
+
+    fn field(err: ApiError) -> String {
+        err.problem().errors[0].field.clone()
+    }
+
+    #[test]
+    fn a_bad_query_parameter_is_named() {
+        let err = parse_query::<Sample>("count=abc").unwrap_err();
+        assert_eq!(err.code(), "invalid_parameter");
+        assert_eq!(field(err), "count");
+    }
+
+    #[test]
+    fn a_json_field_of_the_wrong_type_is_named_with_its_path() {
+        let err = parse_json::<Sample>(br#"{"count": 1, "nested": {"flag": "yes"}}"#).unwrap_err();
+        assert_eq!(err.code(), "validation_failed");
+        assert_eq!(field(err), "nested.flag");
+    }
+
+    #[test]
+    fn text_that_is_not_json_is_a_malformed_body() {
+        let err = parse_json::<Sample>(b"{count: ").unwrap_err();
+        assert_eq!(err.code(), "malformed_json");
+        let err = parse_json::<Sample>(br#"{"count": 1} trailing"#).unwrap_err();
+        assert_eq!(err.code(), "malformed_json");
+    }
+}

@@ -1,0 +1,28 @@
+use crate::helpers::{problem, spawn_app};
+
+#[tokio::test]
+async fn an_unknown_route_is_a_404_problem() {
+    let app = spawn_app().await;
+    problem(app.get("/api/v1/nothing-here").await, 404, "not_found").await;
+    problem(app.get("/favicon.ico").await, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn a_method_the_route_does_not_take_is_a_405_problem() {
+    let app = spawn_app().await;
+    for path in [
+        "/api/v1/units",
+        "/api/v1/categories",
+        "/api/v1/calendar/deadline",
+    ] {
+        let response = app
+            .client
+            .post(format!("{}{path}", app.address))
+            .header("content-type", "application/json")
+            .body("{this is not json")
+            .send()
+            .await
+            .unwrap();
+        problem(response, 405, "method_not_allowed").await;
+    }
+}
