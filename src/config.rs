@@ -63,6 +63,12 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// HTTP worker threads; `None` for one per core.
     pub workers: Option<usize>,
+    /// Lifetime of access tokens, in seconds.
+    pub token_ttl_seconds: i64,
+    /// Password of the first `admin` account, created when there is no user.
+    pub admin_password: Option<Secret>,
+    /// Working days to answer a question when a new category names none.
+    pub default_answer_days: i32,
 }
 
 /// Default database: a SQLite file beside the working folder.
@@ -101,24 +107,22 @@ impl Settings {
             16
         };
         let db_pool_size = match get("PORTAL_DB_POOL_SIZE") {
-            Some(v) => v
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=512).contains(n))
-                .context("PORTAL_DB_POOL_SIZE must be a whole number from 1 to 512")?,
+            Some(v) => number(&v, "PORTAL_DB_POOL_SIZE", 1, 512)?,
             None => default_pool,
         };
         let workers = match get("PORTAL_WORKERS") {
-            Some(v) => Some(
-                v.trim()
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| (1..=256).contains(n))
-                    .context("PORTAL_WORKERS must be a whole number from 1 to 256")?,
-            ),
+            Some(v) => Some(number(&v, "PORTAL_WORKERS", 1, 256)?),
             None => None,
         };
+        let token_ttl_seconds = match get("PORTAL_TOKEN_TTL_SECONDS") {
+            Some(v) => number(&v, "PORTAL_TOKEN_TTL_SECONDS", 60, 86_400)?,
+            None => 900,
+        };
+        let default_answer_days = match get("PORTAL_DEFAULT_ANSWER_DAYS") {
+            Some(v) => number(&v, "PORTAL_DEFAULT_ANSWER_DAYS", 1, 365)?,
+            None => 15,
+        };
+        let admin_password = get("PORTAL_ADMIN_PASSWORD").map(Secret::new);
         Ok(Self {
             database_url,
             addr: get("PORTAL_ADDR").unwrap_or_else(|| DEFAULT_ADDR.into()),
@@ -126,8 +130,23 @@ impl Settings {
             jwt_secret,
             db_pool_size,
             workers,
+            token_ttl_seconds,
+            admin_password,
+            default_answer_days,
         })
     }
+}
+
+fn number<T>(value: &str, name: &str, min: T, max: T) -> anyhow::Result<T>
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
+{
+    value
+        .trim()
+        .parse::<T>()
+        .ok()
+        .filter(|n| *n >= min && *n <= max)
+        .with_context(|| format!("{name} must be a whole number from {min} to {max}"))
 }
 
 #[cfg(test)]

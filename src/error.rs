@@ -72,6 +72,21 @@ pub enum ApiError {
     /// A body over the size limit (413).
     #[error("payload too large")]
     PayloadTooLarge { limit: usize },
+    /// No credentials, or a token that is invalid, expired, or whose account is gone (401).
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// A login with a wrong username, password, client id or secret (401).
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// Authenticated, but the role may not do this (403).
+    #[error("forbidden")]
+    Forbidden,
+    /// The request conflicts with the current state, e.g. a taken name (409).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Too many attempts; try again after the given number of seconds (429).
+    #[error("rate limited")]
+    RateLimited { retry_after: u64 },
     /// Nothing here, or nothing the caller may see (404).
     #[error("not found: {0}")]
     NotFound(String),
@@ -96,6 +111,11 @@ impl ApiError {
             Self::InvalidParameter(_) => "invalid_parameter",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::Forbidden => "forbidden",
+            Self::Conflict(_) => "conflict",
+            Self::RateLimited { .. } => "rate_limited",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Unavailable(_) => "service_unavailable",
@@ -122,9 +142,18 @@ impl ApiError {
             Self::MalformedJson(msg) => format!("The body is not valid JSON: {msg}"),
             Self::BadRequest(msg) => msg.clone(),
             Self::InvalidParameter(e) => format!("Parameter {}: {}", e.field, e.message),
-            Self::UnsupportedMediaType => "The body must be sent as application/json".into(),
+            Self::UnsupportedMediaType => {
+                "The body must be sent as application/json (Content-Type header)".into()
+            }
             Self::PayloadTooLarge { limit } => {
                 format!("The body is larger than the limit of {limit} bytes")
+            }
+            Self::Unauthorized(why) => why.clone(),
+            Self::InvalidCredentials => "The credentials are not valid".into(),
+            Self::Forbidden => "Your role does not allow this action".into(),
+            Self::Conflict(why) => why.clone(),
+            Self::RateLimited { retry_after } => {
+                format!("Too many attempts; try again in {retry_after} seconds")
             }
             Self::NotFound(what) => format!("{what} was not found"),
             Self::MethodNotAllowed => "This method is not allowed on this resource".into(),
@@ -162,6 +191,10 @@ impl ResponseError for ApiError {
             }
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unauthorized(_) | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -178,7 +211,21 @@ impl ResponseError for ApiError {
             Self::Unavailable(what) => tracing::warn!(detail = %what, "service unavailable"),
             _ => {}
         }
-        problem_response(self.status_code(), &self.problem())
+        let mut response = problem_response(self.status_code(), &self.problem());
+        let headers = response.headers_mut();
+        match self {
+            Self::Unauthorized(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static("Bearer realm=\"portal-api\""),
+                );
+            }
+            Self::RateLimited { retry_after } => {
+                headers.insert(header::RETRY_AFTER, (*retry_after).into());
+            }
+            _ => {}
+        }
+        response
     }
 }
 

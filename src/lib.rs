@@ -1,6 +1,7 @@
 //! portal-api: the service behind a provincial e-portal.
 
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod domain;

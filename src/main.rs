@@ -5,7 +5,11 @@ use std::net::TcpStream;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use portal_api::auth::accounts::{self, NewAccount};
+use portal_api::auth::password;
+use portal_api::auth::policy::Role;
 use portal_api::config::Settings;
+use portal_api::domain::account::{parse_name, Username};
 use portal_api::startup::{prepare_database, Application};
 use portal_api::{db, openapi, telemetry};
 
@@ -18,6 +22,8 @@ Commands:
   serve        serve the HTTP API (the default)
   migrate      apply database migrations and load reference data into a new database, then exit
   openapi      print the OpenAPI document as JSON
+  create-user --username NAME --role admin|editor|officer|viewer [--unit CODE] [--display-name NAME]
+               create a user account; the password is read from standard input
   healthcheck  ask the running service on PORTAL_ADDR's port whether it is ready (for containers)
   help         print this text
 
@@ -33,6 +39,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         "healthcheck" => healthcheck(),
+        "create-user" => create_user(std::env::args().skip(2).collect()),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
@@ -75,7 +82,7 @@ fn serve() -> anyhow::Result<()> {
 fn migrate() -> anyhow::Result<()> {
     let settings = settings()?;
     let pool = db::connect(&settings.database_url, 1)?;
-    prepare_database(&pool)?;
+    prepare_database(&pool, &settings)?;
     println!("database is up to date");
     Ok(())
 }
@@ -95,4 +102,61 @@ fn healthcheck() -> anyhow::Result<()> {
     } else {
         anyhow::bail!("not ready: {status_line}")
     }
+}
+
+/// Creates a user from the command line; the password comes from standard input so that it
+/// stays out of the shell history and the process list.
+fn create_user(args: Vec<String>) -> anyhow::Result<()> {
+    let mut username = None;
+    let mut role = None;
+    let mut unit = None;
+    let mut display_name = None;
+    let mut args = args.into_iter();
+    while let Some(flag) = args.next() {
+        let value = args
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--username" => username = Some(value),
+            "--role" => role = Some(value),
+            "--unit" => unit = Some(value),
+            "--display-name" => display_name = Some(value),
+            other => anyhow::bail!("unknown option {other}\n\n{USAGE}"),
+        }
+    }
+    let username =
+        Username::parse(&username.ok_or_else(|| anyhow::anyhow!("--username is required"))?)
+            .map_err(|why| anyhow::anyhow!("--username {why}"))?;
+    let role = role.ok_or_else(|| anyhow::anyhow!("--role is required"))?;
+    let role = Role::parse(&role)
+        .ok_or_else(|| anyhow::anyhow!("--role must be admin, editor, officer or viewer"))?;
+    let display_name = match display_name {
+        Some(n) => parse_name(&n, 200).map_err(|why| anyhow::anyhow!("--display-name {why}"))?,
+        None => username.to_string(),
+    };
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    password::check_rules(password).map_err(|why| anyhow::anyhow!("the password {why}"))?;
+    let hash = password::hash(password)?;
+
+    let settings = settings()?;
+    let pool = db::connect(&settings.database_url, 1)?;
+    prepare_database(&pool, &settings)?;
+    let mut conn = pool.get()?;
+    let account = NewAccount {
+        username,
+        role,
+        unit,
+        display_name,
+    };
+    let user = accounts::create_user(&mut conn, &account, &hash)
+        .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
+    println!(
+        "created user {} ({}) with id {}",
+        user.username,
+        user.role.as_str(),
+        user.id
+    );
+    Ok(())
 }

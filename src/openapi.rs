@@ -1,11 +1,15 @@
 //! The OpenAPI document, generated from the same registration as the routes.
 
 use actix_web::App;
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::tag::TagBuilder;
-use utoipa::openapi::{InfoBuilder, OpenApi};
+use utoipa::openapi::{InfoBuilder, OpenApi, Ref, RefOr};
 use utoipa_actix_web::AppExt;
 
 use crate::api;
+use crate::error::PROBLEM_JSON;
 
 /// Builds the OpenAPI document of every registered route.
 pub fn document() -> OpenApi {
@@ -27,6 +31,14 @@ pub fn document() -> OpenApi {
         .build();
     doc.tags = Some(vec![
         TagBuilder::new()
+            .name("auth")
+            .description(Some("Access tokens for people and agency portals"))
+            .build(),
+        TagBuilder::new()
+            .name("accounts")
+            .description(Some("User accounts and API clients (admin)"))
+            .build(),
+        TagBuilder::new()
             .name("reference")
             .description(Some("Units and content categories"))
             .build(),
@@ -39,7 +51,72 @@ pub fn document() -> OpenApi {
             .description(Some("Health probes and metrics"))
             .build(),
     ]);
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .description(Some(
+                    "An access token from POST /api/v1/auth/token, as `Authorization: Bearer <token>`",
+                ))
+                .build(),
+        ),
+    );
+    add_common_responses(&mut doc);
     doc
+}
+
+fn problem_response(description: &str) -> RefOr<Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                PROBLEM_JSON,
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build(),
+    )
+}
+
+/// Adds the answers every operation of a kind can give, so handlers list only their own:
+/// 401 and 403 on protected operations, 404 where a path names a resource, 500 everywhere.
+fn add_common_responses(doc: &mut OpenApi) {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let names_resource = path.contains('{');
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let protected = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let responses = &mut op.responses.responses;
+            let mut add = |status: &str, description: &str| {
+                responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| problem_response(description));
+            };
+            if protected {
+                add("401", "No token, or an invalid, expired or revoked one");
+                add("403", "The caller's role does not allow this");
+            }
+            if names_resource {
+                add("404", "No such resource, or none the caller may see");
+            }
+            add(
+                "500",
+                "The service failed; the cause is logged with the request id",
+            );
+        }
+    }
 }
 
 /// The document as pretty JSON with a final newline, as committed in `openapi/openapi.json`.

@@ -10,7 +10,9 @@ use anyhow::Context;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::config::Settings;
+use crate::auth::token::TokenKeys;
+use crate::auth::{accounts, AccountCache};
+use crate::config::{Environment, Settings};
 use crate::db::{self, DbPool};
 use crate::error::{self, ApiError};
 use crate::metrics::Metrics;
@@ -27,6 +29,10 @@ pub struct AppState {
     pub settings: Settings,
     /// Request metrics.
     pub metrics: Metrics,
+    /// Keys that sign and check access tokens.
+    pub tokens: TokenKeys,
+    /// Recently checked accounts, so a token is not a database read on every request.
+    pub accounts: AccountCache,
 }
 
 /// A built service, bound to its port, ready to run.
@@ -39,7 +45,8 @@ impl Application {
     /// Connects to the database, migrates it, loads reference data into a new one and binds.
     pub fn build(settings: Settings) -> anyhow::Result<Self> {
         let pool = db::connect(&settings.database_url, settings.db_pool_size)?;
-        prepare_database(&pool)?;
+        prepare_database(&pool, &settings)?;
+        let tokens = TokenKeys::new(&signing_secret(&settings), settings.token_ttl_seconds);
         let listener = TcpListener::bind(&settings.addr)
             .with_context(|| format!("cannot listen on {}", settings.addr))?;
         let port = listener.local_addr()?.port();
@@ -48,6 +55,8 @@ impl Application {
             pool,
             settings,
             metrics: Metrics::default(),
+            tokens,
+            accounts: AccountCache::default(),
         });
         let server = serve(listener, state, workers)?;
         Ok(Self { port, server })
@@ -64,8 +73,24 @@ impl Application {
     }
 }
 
-/// Runs migrations and, on a new database, loads the reference data.
-pub fn prepare_database(pool: &DbPool) -> anyhow::Result<()> {
+/// The configured JWT secret; in development without one, a random secret (tokens then do not
+/// survive a restart).
+fn signing_secret(settings: &Settings) -> Vec<u8> {
+    match &settings.jwt_secret {
+        Some(secret) => secret.expose().as_bytes().to_vec(),
+        None => {
+            debug_assert_eq!(settings.environment, Environment::Development);
+            tracing::warn!(
+                "PORTAL_JWT_SECRET is not set: using a random secret; tokens will not survive a \
+                 restart or work across instances"
+            );
+            accounts::random_token(32).into_bytes()
+        }
+    }
+}
+
+/// Runs migrations; on a new database loads the reference data and creates the first admin.
+pub fn prepare_database(pool: &DbPool, settings: &Settings) -> anyhow::Result<()> {
     let mut conn = pool.get().context("cannot get a database connection")?;
     let applied = db::migrate(&mut conn)?;
     if applied > 0 {
@@ -79,6 +104,19 @@ pub fn prepare_database(pool: &DbPool) -> anyhow::Result<()> {
             obligations = report.obligations,
             "reference data loaded into the new database"
         );
+    }
+    match accounts::bootstrap_admin(&mut conn, settings.admin_password.as_ref())? {
+        Some(Some(generated)) => tracing::warn!(
+            username = "admin",
+            password = %generated,
+            "FIRST START: created the admin account with this generated password. It is shown \
+             only this once: log in and change it (PATCH /api/v1/users/{{id}})"
+        ),
+        Some(None) => tracing::info!(
+            username = "admin",
+            "created the admin account with the password in PORTAL_ADMIN_PASSWORD"
+        ),
+        None => {}
     }
     Ok(())
 }

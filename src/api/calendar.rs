@@ -1,15 +1,19 @@
 //! The working-day calendar: holidays and deadline computation.
 
-use actix_web::{get, web};
+use actix_web::{delete, get, put, web, HttpResponse};
 use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, Utc};
+use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::Query;
+use super::extract::{Json, Query};
 use super::Page;
-use crate::db::{self, holidays::Holiday};
+use crate::auth::policy::Action;
+use crate::auth::Principal;
+use crate::db::{self, holidays::Holiday, holidays::NewHoliday};
+use crate::domain::account::{parse_name, parse_text};
 use crate::domain::calendar::{local_date, HolidayKind, SkippedDay};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, FieldError, Problem};
 use crate::startup::AppState;
 
 /// Which year's calendar to list.
@@ -158,4 +162,110 @@ pub async fn deadline(
         counted: d.counted,
         skipped: d.skipped,
     }))
+}
+
+/// A holiday or make-up working day to set on a date.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutHolidayRequest {
+    /// Its name.
+    #[schema(example = "Quốc khánh (ngày liền kề)")]
+    pub name: String,
+    /// `holiday` (a day off) or `working_day` (a Saturday worked in exchange).
+    pub kind: HolidayKind,
+    /// The law or announcement that fixed it.
+    #[serde(default)]
+    pub source: String,
+}
+
+fn parse_date(raw: &str) -> Result<NaiveDate, ApiError> {
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .ok()
+        .filter(|d| (1900..=9999).contains(&d.year()))
+        .ok_or_else(|| {
+            ApiError::InvalidParameter(FieldError::new("date", "must be a date as YYYY-MM-DD"))
+        })
+}
+
+/// Set the holiday or make-up working day of a date, replacing what was there.
+///
+/// Deadlines computed after the change use it; questions already asked keep their due date.
+#[utoipa::path(
+    tag = "calendar",
+    security(("bearer" = [])),
+    params(("date" = String, Path, description = "The day, YYYY-MM-DD", example = "2026-09-01")),
+    request_body = PutHolidayRequest,
+    responses(
+        (status = 200, description = "Replaced", body = HolidayResponse),
+        (status = 201, description = "Created", body = HolidayResponse),
+        (status = 400, description = "Unreadable date", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/calendar/holidays/{date}")]
+pub async fn put_holiday(
+    state: web::Data<AppState>,
+    principal: Principal,
+    date: web::Path<String>,
+    body: Json<PutHolidayRequest>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Action::ManageHolidays)?;
+    let date = parse_date(&date)?;
+    let req = body.into_inner();
+    let name = parse_name(&req.name, 200).map_err(|why| ApiError::invalid_field("name", why))?;
+    let source =
+        parse_text(&req.source, 500).map_err(|why| ApiError::invalid_field("source", why))?;
+    let (created, holiday) = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let created = db::holidays::put(
+                conn,
+                &NewHoliday {
+                    date,
+                    name: &name,
+                    kind: req.kind.as_str(),
+                    source: &source,
+                    updated_at: db::now(),
+                },
+            )?;
+            let holiday = db::holidays::find(conn, date)?
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("holiday vanished after put")))?;
+            Ok((created, holiday))
+        })
+    })
+    .await?;
+    let mut response = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(response.json(HolidayResponse::from(holiday)))
+}
+
+/// Remove the holiday or make-up working day of a date.
+#[utoipa::path(
+    tag = "calendar",
+    security(("bearer" = [])),
+    params(("date" = String, Path, description = "The day, YYYY-MM-DD", example = "2026-09-01")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 400, description = "Unreadable date", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/calendar/holidays/{date}")]
+pub async fn delete_holiday(
+    state: web::Data<AppState>,
+    principal: Principal,
+    date: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Action::ManageHolidays)?;
+    let date = parse_date(&date)?;
+    let removed = db::run(&state.pool, move |conn| {
+        Ok(db::holidays::delete(conn, date)?)
+    })
+    .await?;
+    if removed {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::not_found(format!("A holiday on {date}")))
+    }
 }

@@ -70,22 +70,36 @@ impl<T> Json<T> {
     }
 }
 
-fn is_json(req: &HttpRequest) -> bool {
-    let Some(value) = req
-        .headers()
+/// The media type of the body, lower case, without parameters.
+fn media_type(req: &HttpRequest) -> String {
+    req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let essence = value
-        .split(';')
-        .next()
+        .and_then(|v| v.split(';').next())
         .unwrap_or("")
         .trim()
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    let essence = media_type(req);
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+fn is_form(req: &HttpRequest) -> bool {
+    media_type(req) == "application/x-www-form-urlencoded"
+}
+
+/// Reads the whole body within the size limit.
+async fn read_body(body: <web::Bytes as FromRequest>::Future) -> Result<web::Bytes, ApiError> {
+    body.await.map_err(|e| {
+        if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge { limit: BODY_LIMIT }
+        } else {
+            ApiError::BadRequest(format!("The body could not be read: {e}"))
+        }
+    })
 }
 
 /// Parses a JSON body into `T`: syntax errors are 400, wrong content 422 with the field path.
@@ -115,15 +129,50 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             return Box::pin(ready(Err(ApiError::UnsupportedMediaType)));
         }
         let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move { parse_json(&read_body(body).await?).map(Json) })
+    }
+}
+
+/// A body sent as JSON or as an HTML form (`application/x-www-form-urlencoded`), as OAuth 2
+/// clients send token requests.
+#[derive(Debug)]
+pub struct JsonOrForm<T>(pub T);
+
+impl<T> JsonOrForm<T> {
+    /// The parsed body.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonOrForm<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let form = is_form(req);
+        if !form && !is_json(req) {
+            return Box::pin(ready(Err(ApiError::UnsupportedMediaType)));
+        }
+        let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            let bytes = body.await.map_err(|e| {
-                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::PayloadTooLarge { limit: BODY_LIMIT }
-                } else {
-                    ApiError::BadRequest(format!("The body could not be read: {e}"))
-                }
-            })?;
-            parse_json(&bytes).map(Json)
+            let bytes = read_body(body).await?;
+            if form {
+                let text = std::str::from_utf8(&bytes)
+                    .map_err(|_| ApiError::BadRequest("The form is not UTF-8".into()))?;
+                let de =
+                    serde_urlencoded::Deserializer::new(form_urlencoded::parse(text.as_bytes()));
+                serde_path_to_error::deserialize(de)
+                    .map(JsonOrForm)
+                    .map_err(|e| {
+                        ApiError::Validation(vec![FieldError::new(
+                            field_of(&e, "body"),
+                            e.inner().to_string(),
+                        )])
+                    })
+            } else {
+                parse_json(&bytes).map(JsonOrForm)
+            }
         })
     }
 }

@@ -1,23 +1,44 @@
 //! HTTP handlers, grouped by resource; routes and the OpenAPI document come from [`routes`].
 
+pub mod auth;
 pub mod calendar;
+pub mod clients;
 pub mod extract;
 pub mod health;
 pub mod reference;
+pub mod users;
 
-use serde::Serialize;
+use base64::Engine;
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::scope;
+
+use crate::error::{ApiError, FieldError};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Registers every route; the same registration yields the OpenAPI paths.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(
         scope("/api/v1")
+            .service(auth::token)
+            .service(auth::me)
+            .service(users::create_user)
+            .service(users::list_users)
+            .service(users::get_user)
+            .service(users::update_user)
+            .service(clients::create_client)
+            .service(clients::list_clients)
+            .service(clients::delete_client)
             .service(reference::list_units)
+            .service(reference::create_unit)
             .service(reference::get_unit)
+            .service(reference::update_unit)
             .service(reference::list_categories)
+            .service(reference::create_category)
+            .service(reference::update_category)
             .service(calendar::list_holidays)
+            .service(calendar::put_holiday)
+            .service(calendar::delete_holiday)
             .service(calendar::deadline),
     )
     .service(health::live)
@@ -42,4 +63,61 @@ impl<T: ToSchema> Page<T> {
             next_cursor: None,
         }
     }
+}
+
+/// Page size when none is asked for.
+pub const DEFAULT_LIMIT: usize = 20;
+/// Largest page size.
+pub const MAX_LIMIT: usize = 100;
+
+/// Checks `?limit=`: 1 to [`MAX_LIMIT`], default [`DEFAULT_LIMIT`].
+pub fn page_limit(limit: Option<u32>) -> Result<usize, ApiError> {
+    match limit {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n) if (1..=MAX_LIMIT as u32).contains(&n) => Ok(n as usize),
+        Some(_) => Err(ApiError::InvalidParameter(FieldError::new(
+            "limit",
+            format!("must be from 1 to {MAX_LIMIT}"),
+        ))),
+    }
+}
+
+/// An opaque position in a list: the sort key of the last item served, base64url-encoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor(String);
+
+impl Cursor {
+    /// The cursor that continues after `key`.
+    pub fn encode(key: &str) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)
+    }
+
+    /// Reads a cursor given back by a client.
+    pub fn decode(s: &str) -> Result<Self, ApiError> {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .map(Self)
+            .ok_or_else(|| {
+                ApiError::InvalidParameter(FieldError::new(
+                    "cursor",
+                    "is not a cursor this API gave",
+                ))
+            })
+    }
+
+    /// The sort key.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Reads a field that may be absent (`None`), `null` (`Some(None)`) or a value.
+pub fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(de).map(Some)
 }

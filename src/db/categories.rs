@@ -63,3 +63,46 @@ pub fn insert(conn: &mut DbConnection, category: &NewCategory<'_>) -> QueryResul
         .execute(conn)
         .map(drop)
 }
+
+/// One category by code.
+pub fn find(conn: &mut DbConnection, code: &str) -> QueryResult<Option<Category>> {
+    categories::table
+        .find(code)
+        .select(Category::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Changes to a category; `None` leaves a column as it is.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = categories)]
+pub struct CategoryChanges {
+    /// New name.
+    pub name: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// Mandatory flag.
+    pub mandatory: Option<bool>,
+    /// Working days to answer.
+    pub answer_days: Option<i32>,
+    /// Legal basis.
+    pub legal_basis: Option<String>,
+    /// Time of the change.
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+/// Applies changes to a category; false when there is no such category.
+pub fn update(conn: &mut DbConnection, code: &str, changes: &CategoryChanges) -> QueryResult<bool> {
+    let n = diesel::update(categories::table.find(code))
+        .set(changes)
+        .execute(conn)?;
+    Ok(n > 0)
+}
+
+/// The next display position, after every existing category.
+pub fn next_position(conn: &mut DbConnection) -> QueryResult<i32> {
+    let max: Option<i32> = categories::table
+        .select(diesel::dsl::max(categories::position))
+        .first(conn)?;
+    Ok(max.map_or(0, |m| m + 1))
+}

@@ -101,3 +101,34 @@ pub fn insert(conn: &mut DbConnection, holiday: &NewHoliday<'_>) -> QueryResult<
         .execute(conn)
         .map(drop)
 }
+
+/// One exception by date.
+pub fn find(conn: &mut DbConnection, date: NaiveDate) -> QueryResult<Option<Holiday>> {
+    Ok(load(conn, date, date)?.into_iter().next())
+}
+
+/// Sets the exception of a date, replacing any; true when it was new.
+///
+/// Callers run this in a transaction: both backends lack a shared upsert through diesel's
+/// multi-connection, so it is a read then an insert or an update.
+pub fn put(conn: &mut DbConnection, holiday: &NewHoliday<'_>) -> QueryResult<bool> {
+    let updated = diesel::update(holidays::table.find(holiday.date))
+        .set((
+            holidays::name.eq(holiday.name),
+            holidays::kind.eq(holiday.kind),
+            holidays::source.eq(holiday.source),
+            holidays::updated_at.eq(holiday.updated_at),
+        ))
+        .execute(conn)?;
+    if updated > 0 {
+        return Ok(false);
+    }
+    insert(conn, holiday)?;
+    Ok(true)
+}
+
+/// Removes the exception of a date; false when there was none.
+pub fn delete(conn: &mut DbConnection, date: NaiveDate) -> QueryResult<bool> {
+    let n = diesel::delete(holidays::table.find(date)).execute(conn)?;
+    Ok(n > 0)
+}

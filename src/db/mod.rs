@@ -1,7 +1,9 @@
 //! The database: one connection type over SQLite and PostgreSQL, its pool and migrations.
 
+pub mod accounts;
 pub mod categories;
 pub mod holidays;
+pub mod login_failures;
 pub mod obligations;
 pub mod schema;
 pub mod seed;

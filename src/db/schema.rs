@@ -65,10 +65,47 @@ diesel::table! {
 diesel::joinable!(obligations -> units (unit_code));
 diesel::joinable!(obligations -> categories (category_code));
 
+diesel::table! {
+    users (id) {
+        id -> Text,
+        username -> Text,
+        password_hash -> Text,
+        role -> Text,
+        unit_code -> Nullable<Text>,
+        display_name -> Text,
+        disabled -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_clients (id) {
+        id -> Text,
+        client_id -> Text,
+        secret_hash -> Text,
+        name -> Text,
+        unit_code -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        login -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     unit_successors,
     categories,
     holidays,
-    obligations
+    obligations,
+    users,
+    api_clients,
+    login_failures
 );

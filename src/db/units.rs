@@ -160,3 +160,65 @@ pub fn insert(conn: &mut DbConnection, unit: &NewUnit<'_>) -> QueryResult<()> {
 pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
     units::table.count().get_result(conn)
 }
+
+/// Changes to a unit; `None` leaves a column as it is.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = units)]
+pub struct UnitChanges {
+    /// New name.
+    pub name: Option<String>,
+    /// New fields, as a JSON array.
+    pub fields: Option<String>,
+    /// Standing agency flag.
+    pub is_standing_agency: Option<bool>,
+    /// Active flag.
+    pub active: Option<bool>,
+    /// Deactivation time (`Some(None)` clears it).
+    pub deactivated_at: Option<Option<NaiveDateTime>>,
+    /// Time of the change.
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+/// Applies changes to a unit; false when there is no such unit.
+pub fn update(conn: &mut DbConnection, code: &str, changes: &UnitChanges) -> QueryResult<bool> {
+    let n = diesel::update(units::table.find(code))
+        .set(changes)
+        .execute(conn)?;
+    Ok(n > 0)
+}
+
+/// Replaces the successors of a unit.
+pub fn set_successors(
+    conn: &mut DbConnection,
+    code: &str,
+    successors: &[String],
+) -> QueryResult<()> {
+    diesel::delete(unit_successors::table.filter(unit_successors::unit_code.eq(code)))
+        .execute(conn)?;
+    for successor in successors {
+        diesel::insert_into(unit_successors::table)
+            .values((
+                unit_successors::unit_code.eq(code),
+                unit_successors::successor_code.eq(successor),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Whether a unit exists and is active: `None` if it does not exist.
+pub fn is_active(conn: &mut DbConnection, code: &str) -> QueryResult<Option<bool>> {
+    units::table
+        .find(code)
+        .select(units::active)
+        .first(conn)
+        .optional()
+}
+
+/// The next display position, after every existing unit.
+pub fn next_position(conn: &mut DbConnection) -> QueryResult<i32> {
+    let max: Option<i32> = units::table
+        .select(diesel::dsl::max(units::position))
+        .first(conn)?;
+    Ok(max.map_or(0, |m| m + 1))
+}

@@ -1,5 +1,6 @@
 //! Rules with no I/O: the working-day calendar, reporting periods, text folding, reference kinds.
 
+pub mod account;
 pub mod calendar;
 pub mod period;
 pub mod reference;

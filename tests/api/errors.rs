@@ -10,19 +10,21 @@ async fn an_unknown_route_is_a_404_problem() {
 #[tokio::test]
 async fn a_method_the_route_does_not_take_is_a_405_problem() {
     let app = spawn_app().await;
-    for path in [
-        "/api/v1/units",
-        "/api/v1/categories",
-        "/api/v1/calendar/deadline",
+    for (method, path) in [
+        (reqwest::Method::POST, "/api/v1/calendar/deadline"),
+        (reqwest::Method::POST, "/health/live"),
+        (reqwest::Method::DELETE, "/api/v1/units"),
+        (reqwest::Method::PUT, "/api/v1/auth/token"),
     ] {
         let response = app
             .client
-            .post(format!("{}{path}", app.address))
+            .request(method, format!("{}{path}", app.address))
             .header("content-type", "application/json")
             .body("{this is not json")
             .send()
             .await
             .unwrap();
+        assert_eq!(response.status(), 405, "{path}");
         problem(response, 405, "method_not_allowed").await;
     }
 }

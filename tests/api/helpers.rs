@@ -4,10 +4,10 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl};
 use portal_api::config::Settings;
 use portal_api::startup::Application;
-use reqwest::Response;
+use reqwest::{Method, Response};
 use serde_json::Value;
 
 /// Environment variable naming the PostgreSQL server to test against.
@@ -15,8 +15,17 @@ pub const POSTGRES_ENV: &str = "PORTAL_TEST_POSTGRES_URL";
 
 /// A database that exists for one test and is removed afterwards.
 pub enum TestDb {
-    Sqlite { dir: PathBuf },
-    Postgres { admin_url: String, name: String },
+    Sqlite {
+        dir: PathBuf,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// Another instance's database, left to its owner.
+    Shared {
+        url: String,
+    },
 }
 
 impl TestDb {
@@ -45,6 +54,38 @@ impl TestDb {
         match self {
             Self::Sqlite { dir } => format!("sqlite://{}", dir.join("portal.db").display()),
             Self::Postgres { admin_url, name } => with_database(admin_url, name),
+            Self::Shared { url } => url.clone(),
+        }
+    }
+
+    /// Whether the text appears anywhere in the stored data.
+    pub fn contains(&self, needle: &str) -> bool {
+        match self {
+            Self::Sqlite { dir } => ["portal.db", "portal.db-wal"].iter().any(|f| {
+                std::fs::read(dir.join(f))
+                    .map(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
+                    .unwrap_or(false)
+            }),
+            Self::Postgres { .. } => {
+                let mut conn = PgConnection::establish(&self.url()).expect("connect to test db");
+                let tables: Vec<Name> = diesel::sql_query(
+                    "SELECT table_name::text AS name FROM information_schema.tables \
+                     WHERE table_schema = 'public'",
+                )
+                .load(&mut conn)
+                .expect("list tables");
+                tables.iter().any(|t| {
+                    let hits: Vec<Count> = diesel::sql_query(format!(
+                        "SELECT count(*) AS n FROM \"{}\" t WHERE t::text LIKE $1",
+                        t.name
+                    ))
+                    .bind::<diesel::sql_types::Text, _>(format!("%{needle}%"))
+                    .load(&mut conn)
+                    .expect("search table");
+                    hits[0].n > 0
+                })
+            }
+            Self::Shared { .. } => panic!("search the owning instance's database"),
         }
     }
 
@@ -54,6 +95,7 @@ impl TestDb {
             Self::Sqlite { dir } => {
                 let _ = std::fs::remove_dir_all(dir);
             }
+            Self::Shared { .. } => {}
             Self::Postgres { admin_url, name } => {
                 if let Ok(mut conn) = PgConnection::establish(admin_url) {
                     let _ = conn
@@ -68,6 +110,18 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         self.destroy();
     }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Name {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
 }
 
 /// Replaces the database name in a PostgreSQL URL, keeping any query string.
@@ -99,13 +153,26 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
+/// Password of the first admin in every test.
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+/// JWT secret of every test service, so tests can forge tokens.
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
 /// Starts the service with extra environment settings.
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    start(TestDb::create(), extra).await
+}
+
+async fn start(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         portal_api::telemetry::init(portal_api::config::Environment::Development);
     }
-    let db = TestDb::create();
     let mut env: HashMap<String, String> = HashMap::from([
+        (
+            "PORTAL_ADMIN_PASSWORD".to_string(),
+            ADMIN_PASSWORD.to_string(),
+        ),
+        ("PORTAL_JWT_SECRET".to_string(), JWT_SECRET.to_string()),
         ("DATABASE_URL".to_string(), db.url()),
         ("PORTAL_ADDR".to_string(), "127.0.0.1:0".to_string()),
         ("PORTAL_WORKERS".to_string(), "1".to_string()),
@@ -128,14 +195,122 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     }
 }
 
+/// A user made for a test, with a token.
+pub struct TestUser {
+    pub id: String,
+    pub username: String,
+    pub password: String,
+    pub token: String,
+}
+
 impl TestApp {
+    /// A second service instance on the same database, as behind a load balancer.
+    pub async fn second_instance(&self) -> TestApp {
+        start(TestDb::Shared { url: self.db.url() }, &[]).await
+    }
+
     /// GET a path of the service.
     pub async fn get(&self, path: &str) -> Response {
-        self.client
-            .get(format!("{}{path}", self.address))
-            .send()
+        self.request(Method::GET, path, None, None).await
+    }
+
+    /// GET with a bearer token.
+    pub async fn get_as(&self, token: &str, path: &str) -> Response {
+        self.request(Method::GET, path, Some(token), None).await
+    }
+
+    /// Sends a request with an optional bearer token and JSON body.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    /// POST a JSON body with a bearer token.
+    pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> Response {
+        self.request(Method::POST, path, Some(token), Some(body))
             .await
-            .expect("request sent")
+    }
+
+    /// PATCH a JSON body with a bearer token.
+    pub async fn patch_as(&self, token: &str, path: &str, body: &Value) -> Response {
+        self.request(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
+    /// Asks for a token with a password; returns the raw answer.
+    pub async fn login(&self, username: &str, password: &str) -> Response {
+        let body = serde_json::json!({
+            "grant_type": "password", "username": username, "password": password
+        });
+        self.request(Method::POST, "/api/v1/auth/token", None, Some(&body))
+            .await
+    }
+
+    /// A token for a user whose password is known to work.
+    pub async fn token(&self, username: &str, password: &str) -> String {
+        let body = json(self.login(username, password).await, 200).await;
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string()
+    }
+
+    /// The first admin's token.
+    pub async fn admin_token(&self) -> String {
+        self.token("admin", ADMIN_PASSWORD).await
+    }
+
+    /// Creates a user through the API and logs it in.
+    pub async fn user(&self, role: &str, unit: Option<&str>) -> TestUser {
+        let admin = self.admin_token().await;
+        let username = format!("{role}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let password = format!("pw-{}", uuid::Uuid::new_v4().simple());
+        let body = serde_json::json!({
+            "username": username, "password": password, "role": role, "unit": unit
+        });
+        let created = json(self.post_as(&admin, "/api/v1/users", &body).await, 201).await;
+        let token = self.token(&username, &password).await;
+        TestUser {
+            id: created["id"].as_str().unwrap().to_string(),
+            username,
+            password,
+            token,
+        }
+    }
+
+    /// Creates an API client for a unit; returns (record id, client_id, secret).
+    pub async fn client_for(&self, unit: &str) -> (String, String, String) {
+        let admin = self.admin_token().await;
+        let body = serde_json::json!({ "name": "Cổng TTĐT thử nghiệm", "unit": unit });
+        let created = json(self.post_as(&admin, "/api/v1/clients", &body).await, 201).await;
+        (
+            created["id"].as_str().unwrap().to_string(),
+            created["client_id"].as_str().unwrap().to_string(),
+            created["client_secret"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// A token for an API client.
+    pub async fn client_token(&self, client_id: &str, secret: &str) -> Response {
+        let body = serde_json::json!({
+            "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret
+        });
+        self.request(Method::POST, "/api/v1/auth/token", None, Some(&body))
+            .await
     }
 }
 

@@ -1,6 +1,9 @@
 //! Integration tests: each starts the service on a fresh database and calls it over HTTP.
 //! On SQLite by default; on PostgreSQL when `PORTAL_TEST_POSTGRES_URL` is set.
 
+mod accounts;
+mod admin_writes;
+mod auth;
 mod calendar;
 mod errors;
 mod health;

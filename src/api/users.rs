@@ -1,0 +1,285 @@
+//! User accounts: admin only.
+
+use actix_web::{get, patch, post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::{Json, Query};
+use super::{double_option, Cursor, Page};
+use crate::auth::accounts::{self, AccountChange, NewAccount};
+use crate::auth::password;
+use crate::auth::policy::{Action, Role};
+use crate::auth::Principal;
+use crate::db::{self, accounts::User, accounts::UserFilter};
+use crate::domain::account::{parse_name, Username};
+use crate::error::{ApiError, FieldError};
+use crate::startup::AppState;
+
+/// A new user account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    /// Login name: 3–64 characters of a-z, 0-9, `.`, `_`, `-`, `@`; stored in lower case.
+    #[schema(example = "nguyen.van.a")]
+    pub username: String,
+    /// At least 10 characters.
+    #[schema(example = "a long passphrase")]
+    pub password: String,
+    /// Role.
+    pub role: Role,
+    /// Unit code: required for officers.
+    #[schema(example = "so-khcn")]
+    pub unit: Option<String>,
+    /// Name shown to colleagues.
+    #[schema(example = "Nguyễn Văn A")]
+    pub display_name: Option<String>,
+}
+
+/// Changes to a user account; absent fields stay as they are.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    /// New role.
+    pub role: Option<Role>,
+    /// New unit; `null` removes it (not for officers).
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub unit: Option<Option<String>>,
+    /// New display name.
+    pub display_name: Option<String>,
+    /// `true` disables the account: it cannot log in, and its tokens stop working.
+    pub disabled: Option<bool>,
+    /// A new password (a reset), at least 10 characters.
+    pub password: Option<String>,
+}
+
+/// A user account (never its password).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserResponse {
+    /// Identifier.
+    pub id: String,
+    /// Login name.
+    pub username: String,
+    /// Role.
+    pub role: Role,
+    /// Unit, for officers.
+    pub unit: Option<String>,
+    /// Display name.
+    pub display_name: String,
+    /// Whether the account is disabled.
+    pub disabled: bool,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<User> for UserResponse {
+    fn from(u: User) -> Self {
+        Self {
+            id: u.id,
+            username: u.username,
+            role: u.role,
+            unit: u.unit,
+            display_name: u.display_name,
+            disabled: u.disabled,
+            created_at: u.created_at.and_utc(),
+            updated_at: u.updated_at.and_utc(),
+        }
+    }
+}
+
+/// Filters and page of the user list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserQuery {
+    /// Only this role.
+    pub role: Option<Role>,
+    /// Only this unit.
+    pub unit: Option<String>,
+    /// Only disabled (`true`) or enabled (`false`) accounts.
+    pub disabled: Option<bool>,
+    /// Page size, 1–100 (default 20).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+fn checked_password(field: &str, password: &str) -> Result<(), ApiError> {
+    password::check_rules(password).map_err(|why| ApiError::invalid_field(field, why))
+}
+
+fn hash_blocking(password: String) -> impl FnOnce() -> anyhow::Result<String> {
+    move || password::hash(&password)
+}
+
+/// Create a user account.
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    request_body = CreateUserRequest,
+    responses(
+        (status = 201, description = "Created", body = UserResponse),
+        (status = 409, description = "The username is taken", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/users")]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: Json<CreateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Action::ManageUsers)?;
+    let req = body.into_inner();
+    let mut errors = Vec::new();
+    let username = Username::parse(&req.username)
+        .map_err(|why| errors.push(FieldError::new("username", why)))
+        .ok();
+    if let Err(why) = password::check_rules(&req.password) {
+        errors.push(FieldError::new("password", why));
+    }
+    let display_name = match req.display_name.as_deref().map(|n| parse_name(n, 200)) {
+        Some(Err(why)) => {
+            errors.push(FieldError::new("display_name", why));
+            None
+        }
+        Some(Ok(n)) => Some(n),
+        None => None,
+    };
+    let (Some(username), true) = (username, errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let account = NewAccount {
+        display_name: display_name.unwrap_or_else(|| username.to_string()),
+        username,
+        role: req.role,
+        unit: req.unit,
+    };
+    let hash = web::block(hash_blocking(req.password)).await??;
+    let user = db::run(&state.pool, move |conn| {
+        accounts::create_user(conn, &account, &hash)
+    })
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/users/{}", user.id)))
+        .json(UserResponse::from(user)))
+}
+
+/// List user accounts, by username.
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    params(UserQuery),
+    responses((status = 200, description = "A page of users", body = Page<UserResponse>))
+)]
+#[get("/users")]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: Query<UserQuery>,
+) -> Result<web::Json<Page<UserResponse>>, ApiError> {
+    principal.require(Action::ManageUsers)?;
+    let query = query.into_inner();
+    let limit = super::page_limit(query.limit)?;
+    let after = query.cursor.as_deref().map(Cursor::decode).transpose()?;
+    let filter = UserFilter {
+        role: query.role,
+        unit: query.unit,
+        disabled: query.disabled,
+    };
+    let mut users = db::run(&state.pool, move |conn| {
+        Ok(db::accounts::list_users(
+            conn,
+            &filter,
+            after.as_ref().map(|c| c.as_str()),
+            limit as i64 + 1,
+        )?)
+    })
+    .await?;
+    let next = (users.len() > limit).then(|| {
+        users.truncate(limit);
+        Cursor::encode(&users[limit - 1].username)
+    });
+    Ok(web::Json(Page {
+        items: users.into_iter().map(UserResponse::from).collect(),
+        next_cursor: next,
+    }))
+}
+
+/// Get a user account.
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id")),
+    responses((status = 200, description = "The user", body = UserResponse))
+)]
+#[get("/users/{id}")]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> Result<web::Json<UserResponse>, ApiError> {
+    principal.require(Action::ManageUsers)?;
+    let id = id.into_inner();
+    let user = db::run(&state.pool, move |conn| {
+        Ok(db::accounts::find_user(conn, &id)?)
+    })
+    .await?;
+    user.map(|u| web::Json(u.into()))
+        .ok_or_else(|| ApiError::not_found("User"))
+}
+
+/// Change a user account: role, unit, display name, disable or enable, reset the password.
+///
+/// A disabled account's tokens stop working on their next request. The last enabled admin
+/// can be neither disabled nor demoted (409).
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id")),
+    request_body = UpdateUserRequest,
+    responses(
+        (status = 200, description = "The changed user", body = UserResponse),
+        (status = 409, description = "It would leave no enabled admin", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/users/{id}")]
+pub async fn update_user(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+    body: Json<UpdateUserRequest>,
+) -> Result<web::Json<UserResponse>, ApiError> {
+    principal.require(Action::ManageUsers)?;
+    let id = id.into_inner();
+    let req = body.into_inner();
+    let display_name = req
+        .display_name
+        .as_deref()
+        .map(|n| parse_name(n, 200).map_err(|why| ApiError::invalid_field("display_name", why)))
+        .transpose()?;
+    let password_hash = match req.password {
+        Some(p) => {
+            checked_password("password", &p)?;
+            Some(web::block(hash_blocking(p)).await??)
+        }
+        None => None,
+    };
+    let change = AccountChange {
+        role: req.role,
+        unit: req.unit,
+        display_name,
+        disabled: req.disabled,
+        password_hash,
+    };
+    let user_id = id.clone();
+    let user = db::run(&state.pool, move |conn| {
+        accounts::change_user(conn, &user_id, change)
+    })
+    .await?;
+    state.accounts.forget(&format!("user:{id}"));
+    Ok(web::Json(user.into()))
+}

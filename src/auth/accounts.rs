@@ -1,0 +1,180 @@
+//! Account rules shared by the API, the command line and start-up.
+
+use base64::Engine;
+use diesel::Connection;
+use rand::distr::{Alphanumeric, SampleString};
+use rand::RngCore;
+
+use super::password;
+use super::policy::Role;
+use crate::config::Secret;
+use crate::db::accounts::{self, NewUser, User, UserChanges};
+use crate::db::{self, units, DbConnection};
+use crate::domain::account::Username;
+use crate::error::ApiError;
+
+/// A checked request for a new user account.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    /// Login name.
+    pub username: Username,
+    /// Role.
+    pub role: Role,
+    /// Unit code, required for officers.
+    pub unit: Option<String>,
+    /// Display name.
+    pub display_name: String,
+}
+
+/// `n` random bytes from the OS generator, base64url without padding.
+pub fn random_token(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A random password of letters and digits (about 119 bits).
+pub fn random_password() -> String {
+    Alphanumeric.sample_string(&mut rand::rng(), 20)
+}
+
+/// Checks that `unit` suits `role`: officers need one, and a named unit must exist and be active.
+pub fn check_unit(conn: &mut DbConnection, role: Role, unit: Option<&str>) -> Result<(), ApiError> {
+    match unit {
+        None if role.needs_unit() => Err(ApiError::invalid_field(
+            "unit",
+            "an officer must belong to a unit",
+        )),
+        None => Ok(()),
+        Some(code) => match units::is_active(conn, code)? {
+            None => Err(ApiError::invalid_field(
+                "unit",
+                format!("no unit has the code {code:?}"),
+            )),
+            Some(false) => Err(ApiError::invalid_field(
+                "unit",
+                format!("unit {code:?} is deactivated"),
+            )),
+            Some(true) => Ok(()),
+        },
+    }
+}
+
+/// Creates a user with an already hashed password.
+pub fn create_user(
+    conn: &mut DbConnection,
+    account: &NewAccount,
+    password_hash: &str,
+) -> Result<User, ApiError> {
+    conn.transaction(|conn| {
+        check_unit(conn, account.role, account.unit.as_deref())?;
+        if accounts::find_login(conn, account.username.as_str())?.is_some() {
+            return Err(ApiError::Conflict(format!(
+                "The username {} is taken",
+                account.username
+            )));
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = db::now();
+        accounts::insert_user(
+            conn,
+            &NewUser {
+                id: &id,
+                username: account.username.as_str(),
+                password_hash,
+                role: account.role.as_str(),
+                unit_code: account.unit.as_deref(),
+                display_name: &account.display_name,
+                disabled: false,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        accounts::find_user(conn, &id)?
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("user {id} vanished after insert")))
+    })
+}
+
+/// A checked change to a user account.
+#[derive(Debug, Default, Clone)]
+pub struct AccountChange {
+    /// New role.
+    pub role: Option<Role>,
+    /// New unit; `Some(None)` removes it.
+    pub unit: Option<Option<String>>,
+    /// New display name.
+    pub display_name: Option<String>,
+    /// Disable or enable.
+    pub disabled: Option<bool>,
+    /// New password hash.
+    pub password_hash: Option<String>,
+}
+
+/// Applies a change to a user, keeping the rules: officers have an active unit, and the last
+/// enabled admin can be neither disabled nor demoted.
+pub fn change_user(
+    conn: &mut DbConnection,
+    id: &str,
+    change: AccountChange,
+) -> Result<User, ApiError> {
+    conn.transaction(|conn| {
+        let user = accounts::find_user(conn, id)?.ok_or_else(|| ApiError::not_found("User"))?;
+        let role = change.role.unwrap_or(user.role);
+        let unit = change.unit.clone().unwrap_or(user.unit.clone());
+        if change.role.is_some() || change.unit.is_some() {
+            // A kept unit that has since been deactivated does not block other changes.
+            let unit_changed = change.unit.is_some() && unit != user.unit;
+            if unit_changed {
+                check_unit(conn, role, unit.as_deref())?;
+            } else if role.needs_unit() && unit.is_none() {
+                check_unit(conn, role, None)?;
+            }
+        }
+        let disabled = change.disabled.unwrap_or(user.disabled);
+        let loses_admin =
+            user.role == Role::Admin && !user.disabled && (role != Role::Admin || disabled);
+        if loses_admin && accounts::count_active_admins(conn)? <= 1 {
+            return Err(ApiError::Conflict(
+                "This is the last enabled admin; make another admin first".into(),
+            ));
+        }
+        let changes = UserChanges {
+            password_hash: change.password_hash,
+            role: change.role.map(|r| r.as_str().to_string()),
+            unit_code: change.unit,
+            display_name: change.display_name,
+            disabled: change.disabled,
+            updated_at: Some(db::now()),
+        };
+        accounts::update_user(conn, id, &changes)?;
+        accounts::find_user(conn, id)?.ok_or_else(|| ApiError::not_found("User"))
+    })
+}
+
+/// On a database with no user, creates `admin` with the given password or a generated one.
+/// Returns the generated password, which the caller shows once.
+pub fn bootstrap_admin(
+    conn: &mut DbConnection,
+    configured: Option<&Secret>,
+) -> anyhow::Result<Option<Option<String>>> {
+    if accounts::count_users(conn)? > 0 {
+        return Ok(None);
+    }
+    let (secret, generated) = match configured {
+        Some(s) => {
+            password::check_rules(s.expose())
+                .map_err(|why| anyhow::anyhow!("PORTAL_ADMIN_PASSWORD {why}"))?;
+            (s.expose().to_string(), false)
+        }
+        None => (random_password(), true),
+    };
+    let hash = password::hash(&secret)?;
+    let account = NewAccount {
+        username: Username::parse("admin").map_err(anyhow::Error::msg)?,
+        role: Role::Admin,
+        unit: None,
+        display_name: "Administrator".into(),
+    };
+    create_user(conn, &account, &hash).map_err(|e| anyhow::anyhow!("cannot create admin: {e}"))?;
+    Ok(Some(generated.then_some(secret)))
+}

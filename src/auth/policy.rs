@@ -1,0 +1,107 @@
+//! Who may do what: the one place that decides, for every handler.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A principal's role (SPEC §2). API clients act as officers of their unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, including accounts and reference data.
+    Admin,
+    /// The editorial board: reviews and publishes every unit's content; manages categories.
+    Editor,
+    /// Staff of one unit.
+    Officer,
+    /// Leadership dashboards: statistics and published content.
+    Viewer,
+}
+
+impl Role {
+    /// Every role, for listings and tests.
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Editor, Role::Officer, Role::Viewer];
+
+    /// The stored and wire form.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Editor => "editor",
+            Self::Officer => "officer",
+            Self::Viewer => "viewer",
+        }
+    }
+
+    /// Reads the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Whether accounts of this role must belong to a unit.
+    pub fn needs_unit(&self) -> bool {
+        matches!(self, Self::Officer)
+    }
+}
+
+/// Something a principal may or may not do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Create, list and change user accounts.
+    ManageUsers,
+    /// Create, list and revoke API clients.
+    ManageClients,
+    /// Create, rename, deactivate units.
+    ManageUnits,
+    /// Create and change content categories.
+    ManageCategories,
+    /// Set and remove holidays and make-up working days.
+    ManageHolidays,
+}
+
+/// Whether `role` may perform `action`.
+pub fn allows(role: Role, action: Action) -> bool {
+    use Action::*;
+    match action {
+        ManageUsers | ManageClients | ManageUnits | ManageHolidays => role == Role::Admin,
+        ManageCategories => matches!(role, Role::Admin | Role::Editor),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_admins_manage_accounts_units_and_holidays() {
+        for action in [
+            Action::ManageUsers,
+            Action::ManageClients,
+            Action::ManageUnits,
+            Action::ManageHolidays,
+        ] {
+            for role in Role::ALL {
+                assert_eq!(
+                    allows(role, action),
+                    role == Role::Admin,
+                    "{role:?} {action:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn admins_and_editors_manage_categories() {
+        assert!(allows(Role::Admin, Action::ManageCategories));
+        assert!(allows(Role::Editor, Action::ManageCategories));
+        assert!(!allows(Role::Officer, Action::ManageCategories));
+        assert!(!allows(Role::Viewer, Action::ManageCategories));
+    }
+
+    #[test]
+    fn roles_round_trip_and_only_officers_need_a_unit() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+            assert_eq!(role.needs_unit(), role == Role::Officer);
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+}

@@ -1,0 +1,107 @@
+//! Access tokens: HS256 JWTs with issuer, audience, lifetime and id.
+
+use chrono::Utc;
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use super::policy::Role;
+
+/// Issuer and audience of every token.
+pub const ISSUER: &str = "portal-api";
+/// The audience: this API.
+pub const AUDIENCE: &str = "portal-api";
+
+/// What a token says. Role and unit are informative: the live account decides.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    /// `user:<id>` or `client:<client_id>`.
+    pub sub: String,
+    /// Role when issued.
+    pub role: Role,
+    /// Unit when issued.
+    pub unit: Option<String>,
+    /// Issuer.
+    pub iss: String,
+    /// Audience.
+    pub aud: String,
+    /// Issued at (Unix seconds).
+    pub iat: i64,
+    /// Expires at (Unix seconds).
+    pub exp: i64,
+    /// Token id.
+    pub jti: String,
+}
+
+/// Signing and checking keys, made once from the secret.
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    /// Lifetime of issued tokens, in seconds.
+    pub ttl_seconds: i64,
+}
+
+impl TokenKeys {
+    /// Keys for this secret and token lifetime.
+    pub fn new(secret: &[u8], ttl_seconds: i64) -> Self {
+        // Only HS256 is accepted: a token naming another algorithm (or "none") is refused.
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.leeway = 5;
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            ttl_seconds,
+        }
+    }
+
+    /// Issues a token for a subject.
+    pub fn issue(&self, sub: String, role: Role, unit: Option<String>) -> anyhow::Result<String> {
+        let now = Utc::now().timestamp();
+        let claims = Claims {
+            sub,
+            role,
+            unit,
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            iat: now,
+            exp: now + self.ttl_seconds,
+            jti: uuid::Uuid::new_v4().to_string(),
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| anyhow::anyhow!("cannot sign a token: {e}"))
+    }
+
+    /// Checks signature, algorithm, issuer, audience and expiry; `None` for any failure.
+    pub fn verify(&self, token: &str) -> Option<Claims> {
+        decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()
+            .map(|data| data.claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_issued_token_verifies_with_the_same_secret_only() {
+        let keys = TokenKeys::new(&[7; 32], 900);
+        let token = keys.issue("user:1".into(), Role::Editor, None).unwrap();
+        let claims = keys.verify(&token).unwrap();
+        assert_eq!(claims.sub, "user:1");
+        assert_eq!(claims.role, Role::Editor);
+        assert_eq!(claims.exp - claims.iat, 900);
+        assert!(TokenKeys::new(&[8; 32], 900).verify(&token).is_none());
+    }
+
+    #[test]
+    fn an_expired_token_is_refused() {
+        let keys = TokenKeys::new(&[7; 32], -60);
+        let token = keys.issue("user:1".into(), Role::Admin, None).unwrap();
+        assert!(keys.verify(&token).is_none());
+    }
+}

@@ -1,0 +1,400 @@
+use base64::Engine;
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use reqwest::Method;
+use serde_json::{json as j, Value};
+
+use crate::helpers::{json, problem, spawn_app, TestApp, ADMIN_PASSWORD, JWT_SECRET};
+
+#[tokio::test]
+async fn a_password_login_gives_a_bearer_token_that_me_describes() {
+    let app = spawn_app().await;
+    let response = app.login("admin", ADMIN_PASSWORD).await;
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body = json(response, 200).await;
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 900);
+    let token = body["access_token"].as_str().unwrap();
+    let me = json(app.get_as(token, "/api/v1/auth/me").await, 200).await;
+    assert_eq!(me["role"], "admin");
+    assert!(me["subject"].as_str().unwrap().starts_with("user:"));
+    assert!(me["unit"].is_null());
+}
+
+#[tokio::test]
+async fn an_oauth_form_body_is_accepted_for_the_token_endpoint() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(format!("{}/api/v1/auth/token", app.address))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", "admin"),
+            ("password", ADMIN_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let body = json(response, 200).await;
+    assert!(body["access_token"].is_string());
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_user_answer_the_same_401() {
+    let app = spawn_app().await;
+    let wrong = problem(
+        app.login("admin", "not-the-password").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    let unknown = problem(
+        app.login("nobody", "not-the-password").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    assert_eq!(wrong, unknown);
+}
+
+#[tokio::test]
+async fn bad_token_requests_are_4xx_problems() {
+    let app = spawn_app().await;
+    let url = format!("{}/api/v1/auth/token", app.address);
+    let body = problem(
+        app.request(
+            Method::POST,
+            "/api/v1/auth/token",
+            None,
+            Some(&j!({"grant_type": "magic"})),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(body["detail"].as_str().unwrap().contains("magic"), "{body}");
+    let not_json = app
+        .client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{\"grant_type\": ")
+        .send()
+        .await
+        .unwrap();
+    problem(not_json, 400, "malformed_json").await;
+    let plain = app.client.post(&url).body("hello").send().await.unwrap();
+    problem(plain, 415, "unsupported_media_type").await;
+    let missing = app
+        .request(
+            Method::POST,
+            "/api/v1/auth/token",
+            None,
+            Some(&j!({"grant_type": "password", "username": "admin"})),
+        )
+        .await;
+    problem(missing, 422, "validation_failed").await;
+}
+
+#[tokio::test]
+async fn a_body_over_one_mebibyte_is_a_413_problem() {
+    let app = spawn_app().await;
+    let big = format!(
+        "{{\"grant_type\":\"password\",\"username\":\"admin\",\"password\":\"{}\"}}",
+        "x".repeat(1024 * 1024 + 1)
+    );
+    let response = app
+        .client
+        .post(format!("{}/api/v1/auth/token", app.address))
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    problem(response, 413, "payload_too_large").await;
+}
+
+fn claims(overrides: Value) -> Value {
+    let now = chrono::Utc::now().timestamp();
+    let mut claims = j!({
+        "sub": "user:does-not-matter", "role": "admin", "unit": null,
+        "iss": "portal-api", "aud": "portal-api",
+        "iat": now, "exp": now + 600, "jti": "t-1"
+    });
+    for (k, v) in overrides.as_object().unwrap() {
+        claims[k] = v.clone();
+    }
+    claims
+}
+
+fn sign(alg: Algorithm, secret: &str, claims: &Value) -> String {
+    encode(
+        &Header::new(alg),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+async fn admin_subject(app: &TestApp) -> String {
+    let token = app.admin_token().await;
+    let me = json(app.get_as(&token, "/api/v1/auth/me").await, 200).await;
+    me["subject"].as_str().unwrap().to_string()
+}
+
+async fn assert_refused(app: &TestApp, token: &str, case: &str) {
+    let response = app.get_as(token, "/api/v1/auth/me").await;
+    assert_eq!(response.status(), 401, "{case}");
+    assert!(
+        response.headers().contains_key("www-authenticate"),
+        "{case}"
+    );
+    problem(response, 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn tokens_are_refused_for_algorithm_signature_issuer_audience_and_expiry() {
+    let app = spawn_app().await;
+    let sub = admin_subject(&app).await;
+    let good = claims(j!({ "sub": sub }));
+    // The forged token with the right secret and claims works: the refusals below are
+    // due to the one thing changed in each.
+    let valid = sign(Algorithm::HS256, JWT_SECRET, &good);
+    json(app.get_as(&valid, "/api/v1/auth/me").await, 200).await;
+
+    let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let none = format!(
+        "{}.{}.",
+        b64(&j!({"alg": "none", "typ": "JWT"})),
+        b64(&good)
+    );
+    assert_refused(&app, &none, "alg none").await;
+    let hs512 = sign(Algorithm::HS512, JWT_SECRET, &good);
+    assert_refused(&app, &hs512, "HS512").await;
+    let other_secret = sign(
+        Algorithm::HS256,
+        "another-secret-another-secret-000000",
+        &good,
+    );
+    assert_refused(&app, &other_secret, "bad signature").await;
+    let mut tampered: Vec<&str> = valid.split('.').collect();
+    let admin_payload = b64(&claims(j!({ "sub": sub, "role": "admin", "jti": "x" })));
+    tampered[1] = &admin_payload;
+    assert_refused(&app, &tampered.join("."), "payload changed").await;
+    let wrong_iss = sign(
+        Algorithm::HS256,
+        JWT_SECRET,
+        &claims(j!({ "sub": sub, "iss": "evil" })),
+    );
+    assert_refused(&app, &wrong_iss, "issuer").await;
+    let wrong_aud = sign(
+        Algorithm::HS256,
+        JWT_SECRET,
+        &claims(j!({ "sub": sub, "aud": "other" })),
+    );
+    assert_refused(&app, &wrong_aud, "audience").await;
+    let now = chrono::Utc::now().timestamp();
+    let expired = sign(
+        Algorithm::HS256,
+        JWT_SECRET,
+        &claims(j!({ "sub": sub, "iat": now - 2000, "exp": now - 600 })),
+    );
+    assert_refused(&app, &expired, "expired").await;
+    let no_exp = {
+        let mut c = good.clone();
+        c.as_object_mut().unwrap().remove("exp");
+        sign(Algorithm::HS256, JWT_SECRET, &c)
+    };
+    assert_refused(&app, &no_exp, "no exp").await;
+    let unknown_subject = sign(
+        Algorithm::HS256,
+        JWT_SECRET,
+        &claims(j!({ "sub": "user:ghost" })),
+    );
+    assert_refused(&app, &unknown_subject, "unknown subject").await;
+    assert_refused(&app, "not-a-token", "garbage").await;
+}
+
+#[tokio::test]
+async fn a_missing_or_malformed_authorization_header_is_401() {
+    let app = spawn_app().await;
+    let response = app.get("/api/v1/auth/me").await;
+    assert!(response.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer"));
+    problem(response, 401, "unauthorized").await;
+    let basic = app
+        .client
+        .get(format!("{}/api/v1/auth/me", app.address))
+        .header("authorization", "Basic YWRtaW46YWRtaW4=")
+        .send()
+        .await
+        .unwrap();
+    problem(basic, 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn ten_failed_logins_lock_the_username_for_the_window_on_every_instance() {
+    let app = spawn_app().await;
+    let other = app.user("viewer", None).await;
+    for _ in 0..10 {
+        problem(
+            app.login("admin", "wrong-password").await,
+            401,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    // Even the right password is refused now, with the wait in Retry-After.
+    let locked = app.login("admin", ADMIN_PASSWORD).await;
+    let retry: u64 = locked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry), "{retry}");
+    problem(locked, 429, "rate_limited").await;
+    // The count lives in the database: another instance refuses too.
+    let second = app.second_instance().await;
+    problem(
+        second.login("admin", ADMIN_PASSWORD).await,
+        429,
+        "rate_limited",
+    )
+    .await;
+    // Another username is not affected.
+    json(app.login(&other.username, &other.password).await, 200).await;
+}
+
+#[tokio::test]
+async fn a_successful_login_clears_earlier_failures() {
+    let app = spawn_app().await;
+    for _ in 0..9 {
+        problem(
+            app.login("admin", "wrong-password").await,
+            401,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    json(app.login("admin", ADMIN_PASSWORD).await, 200).await;
+    for _ in 0..9 {
+        problem(
+            app.login("admin", "wrong-password").await,
+            401,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    json(app.login("admin", ADMIN_PASSWORD).await, 200).await;
+}
+
+#[tokio::test]
+async fn a_disabled_user_is_refused_while_its_token_is_still_valid() {
+    let app = spawn_app().await;
+    let officer = app.user("officer", Some("so-khcn")).await;
+    json(app.get_as(&officer.token, "/api/v1/auth/me").await, 200).await;
+    let admin = app.admin_token().await;
+    let path = format!("/api/v1/users/{}", officer.id);
+    let changed = json(
+        app.patch_as(&admin, &path, &j!({"disabled": true})).await,
+        200,
+    )
+    .await;
+    assert_eq!(changed["disabled"], true);
+    assert_refused(&app, &officer.token, "disabled user").await;
+    problem(
+        app.login(&officer.username, &officer.password).await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    // Enabled again, the same token works until it expires.
+    json(
+        app.patch_as(&admin, &path, &j!({"disabled": false})).await,
+        200,
+    )
+    .await;
+    json(app.get_as(&officer.token, "/api/v1/auth/me").await, 200).await;
+}
+
+#[tokio::test]
+async fn a_role_change_applies_to_the_next_request() {
+    let app = spawn_app().await;
+    let editor = app.user("editor", None).await;
+    let category = j!({"code": "thu-nghiem", "name": "Thử nghiệm"});
+    json(
+        app.post_as(&editor.token, "/api/v1/categories", &category)
+            .await,
+        201,
+    )
+    .await;
+    let admin = app.admin_token().await;
+    let path = format!("/api/v1/users/{}", editor.id);
+    json(
+        app.patch_as(&admin, &path, &j!({"role": "viewer"})).await,
+        200,
+    )
+    .await;
+    let again = j!({"code": "thu-nghiem-2", "name": "Thử nghiệm 2"});
+    problem(
+        app.post_as(&editor.token, "/api/v1/categories", &again)
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_client_token_acts_as_an_officer_of_its_unit() {
+    let app = spawn_app().await;
+    let (_, client_id, secret) = app.client_for("so-khcn").await;
+    let body = json(app.client_token(&client_id, &secret).await, 200).await;
+    let token = body["access_token"].as_str().unwrap();
+    let me = json(app.get_as(token, "/api/v1/auth/me").await, 200).await;
+    assert_eq!(me["role"], "officer");
+    assert_eq!(me["unit"], "so-khcn");
+    assert_eq!(me["subject"], format!("client:{client_id}"));
+    problem(app.get_as(token, "/api/v1/users").await, 403, "forbidden").await;
+    problem(
+        app.client_token(&client_id, "wrong-secret").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_revoked_client_is_refused_while_its_token_is_still_valid() {
+    let app = spawn_app().await;
+    let (id, client_id, secret) = app.client_for("so-khcn").await;
+    let body = json(app.client_token(&client_id, &secret).await, 200).await;
+    let token = body["access_token"].as_str().unwrap().to_string();
+    let admin = app.admin_token().await;
+    let deleted = app
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/clients/{id}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status(), 204);
+    assert_refused(&app, &token, "revoked client").await;
+    problem(
+        app.client_token(&client_id, &secret).await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    let again = app
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/clients/{id}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    problem(again, 404, "not_found").await;
+}
