@@ -26,7 +26,10 @@ pub struct RequestId(pub String);
 /// `RUST_LOG` sets the filter (default `info`).
 pub fn init(environment: Environment) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Colours only for a person at a terminal; a log file or collector gets plain text.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
     // A second init (tests build several apps in one process) is not an error.
     let _ = match environment {
         Environment::Production => builder

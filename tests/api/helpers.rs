@@ -29,7 +29,7 @@ pub enum TestDb {
 }
 
 impl TestDb {
-    fn create() -> Self {
+    pub fn create() -> Self {
         let id = uuid::Uuid::new_v4().simple().to_string();
         match std::env::var(POSTGRES_ENV).ok().filter(|v| !v.is_empty()) {
             Some(admin_url) => {
@@ -163,7 +163,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     start(TestDb::create(), extra).await
 }
 
-async fn start(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
+pub async fn start(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         portal_api::telemetry::init(portal_api::config::Environment::Development);
     }

@@ -1,0 +1,114 @@
+//! The command line: first start without a configured admin password, and `create-user`.
+
+#[allow(dead_code)]
+#[path = "api/helpers.rs"]
+mod helpers;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use helpers::{json, problem, start, TestDb};
+
+fn portal_api(db: &TestDb, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portal-api"))
+        .args(args)
+        .env("DATABASE_URL", db.url())
+        .env_remove("PORTAL_ADMIN_PASSWORD")
+        .env_remove("PORTAL_ENV")
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run portal-api");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[tokio::test]
+async fn the_first_start_prints_a_generated_admin_password_once() {
+    let db = TestDb::create();
+    let first = portal_api(&db, &["migrate"], "");
+    let log = text(&first);
+    assert!(first.status.success(), "{log}");
+    let password = log
+        .split("password=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(|p| {
+            p.trim_matches(|c: char| !c.is_ascii_alphanumeric())
+                .to_string()
+        })
+        .unwrap_or_else(|| panic!("no generated password in: {log}"));
+    assert_eq!(password.len(), 20, "{log}");
+    let again = portal_api(&db, &["migrate"], "");
+    assert!(
+        !text(&again).contains(&password),
+        "the password is printed again"
+    );
+
+    let app = start(TestDb::Shared { url: db.url() }, &[]).await;
+    json(app.login("admin", &password).await, 200).await;
+}
+
+#[tokio::test]
+async fn create_user_reads_the_password_from_standard_input() {
+    let db = TestDb::create();
+    let args = [
+        "create-user",
+        "--username",
+        "Op.One",
+        "--role",
+        "officer",
+        "--unit",
+        "so-khcn",
+    ];
+    let out = portal_api(&db, &args, "a long password from stdin\n");
+    let log = text(&out);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("created user op.one"), "{log}");
+    assert!(!log.contains("a long password from stdin"));
+
+    let refused = portal_api(&db, &args, "another long password\n");
+    assert!(!refused.status.success());
+    assert!(text(&refused).contains("taken"), "{}", text(&refused));
+    let short = portal_api(
+        &db,
+        &["create-user", "--username", "x2y", "--role", "viewer"],
+        "short\n",
+    );
+    assert!(!short.status.success());
+    assert!(text(&short).contains("at least 10"), "{}", text(&short));
+    let no_unit = portal_api(
+        &db,
+        &["create-user", "--username", "op2", "--role", "officer"],
+        "a long password\n",
+    );
+    assert!(!no_unit.status.success());
+    assert!(text(&no_unit).contains("unit"), "{}", text(&no_unit));
+
+    let app = start(TestDb::Shared { url: db.url() }, &[]).await;
+    let token = app.token("op.one", "a long password from stdin").await;
+    let me = json(app.get_as(&token, "/api/v1/auth/me").await, 200).await;
+    assert_eq!(me["role"], "officer");
+    assert_eq!(me["unit"], "so-khcn");
+    problem(
+        app.login("op.one", "another long password").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+}
