@@ -83,7 +83,8 @@ fn problem_response(description: &str) -> RefOr<Response> {
 }
 
 /// Adds the answers every operation of a kind can give, so handlers list only their own:
-/// 401 and 403 on protected operations, 404 where a path names a resource, 500 everywhere.
+/// 401, 403 and 404 on protected operations (a resource the caller may not see answers 404),
+/// 404 where a path names a resource, 500 everywhere.
 fn add_common_responses(doc: &mut OpenApi) {
     for (path, item) in doc.paths.paths.iter_mut() {
         let names_resource = path.contains('{');
@@ -108,7 +109,7 @@ fn add_common_responses(doc: &mut OpenApi) {
                 add("401", "No token, or an invalid, expired or revoked one");
                 add("403", "The caller's role does not allow this");
             }
-            if names_resource {
+            if protected || names_resource {
                 add("404", "No such resource, or none the caller may see");
             }
             add(
