@@ -49,6 +49,10 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(nullable = false)]
     pub errors: Vec<FieldError>,
+    /// For `invalid_transition`: the actions the caller could take instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub allowed_actions: Option<Vec<String>>,
 }
 
 /// Everything a request can fail with. Each variant has a stable `code`.
@@ -84,6 +88,25 @@ pub enum ApiError {
     /// The request conflicts with the current state, e.g. a taken name (409).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The workflow does not allow this action from the current status (409).
+    #[error("invalid transition")]
+    InvalidTransition {
+        /// The current status.
+        status: String,
+        /// The action asked for.
+        action: String,
+        /// What the caller could do instead.
+        allowed: Vec<String>,
+    },
+    /// A change needs `If-Match` with the current ETag (428).
+    #[error("precondition required")]
+    PreconditionRequired,
+    /// `If-Match` names an older version (412).
+    #[error("precondition failed")]
+    PreconditionFailed,
+    /// An idempotency key reused with another request body (422).
+    #[error("idempotency key reused")]
+    IdempotencyKeyReused,
     /// Too many attempts; try again after the given number of seconds (429).
     #[error("rate limited")]
     RateLimited { retry_after: u64 },
@@ -116,6 +139,10 @@ impl ApiError {
             Self::Forbidden => "forbidden",
             Self::Conflict(_) => "conflict",
             Self::RateLimited { .. } => "rate_limited",
+            Self::InvalidTransition { .. } => "invalid_transition",
+            Self::PreconditionRequired => "precondition_required",
+            Self::PreconditionFailed => "precondition_failed",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Unavailable(_) => "service_unavailable",
@@ -155,6 +182,29 @@ impl ApiError {
             Self::RateLimited { retry_after } => {
                 format!("Too many attempts; try again in {retry_after} seconds")
             }
+            Self::InvalidTransition {
+                status,
+                action,
+                allowed,
+            } => {
+                if allowed.is_empty() {
+                    format!("'{action}' is not possible while the item is {status}; nothing is")
+                } else {
+                    format!(
+                        "'{action}' is not possible while the item is {status}; possible: {}",
+                        allowed.join(", ")
+                    )
+                }
+            }
+            Self::PreconditionRequired => {
+                "Send If-Match with the item's current ETag, so that no change is lost".into()
+            }
+            Self::PreconditionFailed => {
+                "The item changed since you read it: read it again and redo your change".into()
+            }
+            Self::IdempotencyKeyReused => {
+                "This Idempotency-Key was used with a different request body".into()
+            }
             Self::NotFound(what) => format!("{what} was not found"),
             Self::MethodNotAllowed => "This method is not allowed on this resource".into(),
             Self::Unavailable(what) => what.clone(),
@@ -178,6 +228,10 @@ impl ApiError {
                 Self::InvalidParameter(e) => vec![e.clone()],
                 _ => Vec::new(),
             },
+            allowed_actions: match self {
+                Self::InvalidTransition { allowed, .. } => Some(allowed.clone()),
+                _ => None,
+            },
         }
     }
 }
@@ -195,6 +249,10 @@ impl ResponseError for ApiError {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::InvalidTransition { .. } => StatusCode::CONFLICT,
+            Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

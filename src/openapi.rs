@@ -39,6 +39,14 @@ pub fn document() -> OpenApi {
             .description(Some("User accounts and API clients (admin)"))
             .build(),
         TagBuilder::new()
+            .name("submissions")
+            .description(Some("Content sent by units and the editorial workflow"))
+            .build(),
+        TagBuilder::new()
+            .name("public")
+            .description(Some("Published content for everyone"))
+            .build(),
+        TagBuilder::new()
             .name("reference")
             .description(Some("Units and content categories"))
             .build(),

@@ -75,6 +75,7 @@ fn problem_for_status(status: StatusCode) -> Problem {
         detail: detail.to_string(),
         code: code.to_string(),
         errors: Vec::new(),
+        allowed_actions: None,
     }
 }
 

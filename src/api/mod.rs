@@ -5,7 +5,9 @@ pub mod calendar;
 pub mod clients;
 pub mod extract;
 pub mod health;
+pub mod public;
 pub mod reference;
+pub mod submissions;
 pub mod users;
 
 use base64::Engine;
@@ -13,6 +15,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::scope;
 
+use chrono::{NaiveDate, NaiveDateTime};
+
+use crate::domain::calendar::day_start_utc;
 use crate::error::{ApiError, FieldError};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -29,6 +34,15 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(clients::create_client)
             .service(clients::list_clients)
             .service(clients::delete_client)
+            .service(submissions::create_submission)
+            .service(submissions::list_submissions)
+            .service(submissions::get_submission)
+            .service(submissions::update_submission)
+            .service(submissions::transition_submission)
+            .service(submissions::submission_history)
+            .service(public::list_articles)
+            .service(public::get_article)
+            .service(public::feed)
             .service(reference::list_units)
             .service(reference::create_unit)
             .service(reference::get_unit)
@@ -120,4 +134,23 @@ where
     T: Deserialize<'de>,
 {
     Option::<T>::deserialize(de).map(Some)
+}
+
+/// Turns an inclusive range of Vietnamese calendar days into UTC bounds `[from, to)`.
+pub fn date_range(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<(Option<NaiveDateTime>, Option<NaiveDateTime>), ApiError> {
+    if let (Some(f), Some(t)) = (from, to) {
+        if f > t {
+            return Err(ApiError::InvalidParameter(FieldError::new(
+                "from",
+                "must not be after `to`",
+            )));
+        }
+    }
+    Ok((
+        from.map(day_start_utc),
+        to.and_then(|t| t.succ_opt()).map(day_start_utc),
+    ))
 }

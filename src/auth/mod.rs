@@ -46,6 +46,11 @@ impl Principal {
         }
     }
 
+    /// How this principal stands to a submission of `unit`; `None`: it may not see it.
+    pub fn submission_actor(&self, unit: &str) -> Option<crate::domain::submission::Actor> {
+        policy::submission_actor(self.role, self.unit.as_deref(), unit)
+    }
+
     /// The user id, for a person's account.
     pub fn user_id(&self) -> Option<&str> {
         self.subject.strip_prefix("user:")

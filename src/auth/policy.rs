@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::submission::Actor;
+
 /// A principal's role (SPEC §2). API clients act as officers of their unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -57,6 +59,27 @@ pub enum Action {
     ManageHolidays,
 }
 
+/// How a principal stands to a unit's submission: `None` when it may not see it at all.
+/// The board (editors, admins) sees every unit's items; an officer (or API client) its own
+/// unit's; a viewer reads published content only, through the public endpoints.
+pub fn submission_actor(role: Role, own_unit: Option<&str>, item_unit: &str) -> Option<Actor> {
+    match role {
+        Role::Admin | Role::Editor => Some(Actor::Board),
+        Role::Officer if own_unit == Some(item_unit) => Some(Actor::Owner),
+        Role::Officer | Role::Viewer => None,
+    }
+}
+
+/// Whether `role` is the editorial board (editors and admins), which acts for every unit.
+pub fn is_board(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::Editor)
+}
+
+/// Whether `role` works with submissions at all (lists them, creates them).
+pub fn handles_submissions(role: Role) -> bool {
+    !matches!(role, Role::Viewer)
+}
+
 /// Whether `role` may perform `action`.
 pub fn allows(role: Role, action: Action) -> bool {
     use Action::*;
@@ -94,6 +117,23 @@ mod tests {
         assert!(allows(Role::Editor, Action::ManageCategories));
         assert!(!allows(Role::Officer, Action::ManageCategories));
         assert!(!allows(Role::Viewer, Action::ManageCategories));
+    }
+
+    #[test]
+    fn officers_see_their_own_units_submissions_only_and_viewers_none() {
+        assert_eq!(
+            submission_actor(Role::Editor, None, "a"),
+            Some(Actor::Board)
+        );
+        assert_eq!(submission_actor(Role::Admin, None, "a"), Some(Actor::Board));
+        assert_eq!(
+            submission_actor(Role::Officer, Some("a"), "a"),
+            Some(Actor::Owner)
+        );
+        assert_eq!(submission_actor(Role::Officer, Some("b"), "a"), None);
+        assert_eq!(submission_actor(Role::Officer, None, "a"), None);
+        assert_eq!(submission_actor(Role::Viewer, None, "a"), None);
+        assert!(!handles_submissions(Role::Viewer));
     }
 
     #[test]

@@ -3,10 +3,12 @@
 pub mod accounts;
 pub mod categories;
 pub mod holidays;
+pub mod idempotency;
 pub mod login_failures;
 pub mod obligations;
 pub mod schema;
 pub mod seed;
+pub mod submissions;
 pub mod units;
 
 use std::path::{Path, PathBuf};
@@ -32,6 +34,9 @@ pub enum DbConnection {
     /// Embedded SQLite, the zero-configuration default.
     Sqlite(SqliteConnection),
 }
+
+/// The backend type of [`DbConnection`], for boxed queries.
+pub type DbBackend = <DbConnection as diesel::Connection>::Backend;
 
 /// The pool handlers draw connections from.
 pub type DbPool = r2d2::Pool<ConnectionManager>;

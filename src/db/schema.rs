@@ -99,6 +99,76 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    submissions (id) {
+        id -> Text,
+        unit_code -> Text,
+        category_code -> Text,
+        title -> Text,
+        summary -> Text,
+        body -> Text,
+        source_ref -> Nullable<Text>,
+        source_url -> Nullable<Text>,
+        event_date -> Nullable<Date>,
+        attachments -> Text,
+        status -> Text,
+        version -> Integer,
+        author -> Text,
+        search_text -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        submitted_at -> Nullable<Timestamp>,
+        published_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    submission_revisions (id) {
+        id -> BigInt,
+        submission_id -> Text,
+        version -> Integer,
+        category_code -> Text,
+        title -> Text,
+        summary -> Text,
+        body -> Text,
+        source_ref -> Nullable<Text>,
+        source_url -> Nullable<Text>,
+        event_date -> Nullable<Date>,
+        attachments -> Text,
+        author -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    submission_events (id) {
+        id -> BigInt,
+        submission_id -> Text,
+        version -> Integer,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        actor -> Text,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (principal, key) {
+        principal -> Text,
+        key -> Text,
+        request_hash -> Text,
+        state -> Text,
+        status_code -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(submissions -> units (unit_code));
+diesel::joinable!(submissions -> categories (category_code));
+
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     unit_successors,
@@ -107,5 +177,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     obligations,
     users,
     api_clients,
-    login_failures
+    login_failures,
+    submissions,
+    submission_revisions,
+    submission_events,
+    idempotency_keys
 );

@@ -101,6 +101,12 @@ pub fn local_date(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&vietnam_offset()).date_naive()
 }
 
+/// The UTC time at which day `d` starts in Vietnam, as stored in the database.
+pub fn day_start_utc(d: NaiveDate) -> chrono::NaiveDateTime {
+    // 00:00 at +07:00 is 17:00 UTC the day before.
+    d.and_time(NaiveTime::MIN) - chrono::Duration::hours(7)
+}
+
 /// The last second of `d` in Vietnam.
 fn end_of_day(d: NaiveDate) -> DateTime<FixedOffset> {
     // 23:59:59 at +07:00 is 16:59:59 UTC on the same date, which exists for every

@@ -2,6 +2,8 @@
 
 pub mod account;
 pub mod calendar;
+pub mod content;
 pub mod period;
 pub mod reference;
+pub mod submission;
 pub mod text;
