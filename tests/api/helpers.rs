@@ -58,6 +58,22 @@ impl TestDb {
         }
     }
 
+    /// Runs SQL directly on the database, behind the service's back.
+    pub fn execute(&self, statement: &str) {
+        match self {
+            Self::Sqlite { dir } => {
+                let mut conn =
+                    diesel::SqliteConnection::establish(&dir.join("portal.db").to_string_lossy())
+                        .expect("open the test db");
+                conn.batch_execute(statement).expect("run SQL");
+            }
+            _ => {
+                let mut conn = PgConnection::establish(&self.url()).expect("connect to test db");
+                conn.batch_execute(statement).expect("run SQL");
+            }
+        }
+    }
+
     /// Whether the text appears anywhere in the stored data.
     pub fn contains(&self, needle: &str) -> bool {
         match self {

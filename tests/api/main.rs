@@ -10,3 +10,4 @@ mod health;
 mod helpers;
 mod openapi;
 mod reference;
+mod submissions;
