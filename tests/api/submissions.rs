@@ -125,7 +125,7 @@ async fn an_item_walks_the_whole_workflow_and_the_public_side_follows_it() {
         let body = json(act(&app, token, &id, action, note).await, 200).await;
         assert_eq!(body["status"], status, "{action}");
     }
-    assert_eq!(public_ids(&app, "").await, [id.clone()]);
+    assert_eq!(public_ids(&app, "").await, [id.as_str()]);
     assert_eq!(
         feed_titles(&app, "").await,
         ["Tuyển dụng viên chức năm 2024"]
@@ -149,7 +149,7 @@ async fn an_item_walks_the_whole_workflow_and_the_public_side_follows_it() {
 
     let last = json(act(&app, &editor.token, &id, "publish", None).await, 200).await;
     assert_eq!(last["version"], 8);
-    assert_eq!(public_ids(&app, "").await, [id.clone()]);
+    assert_eq!(public_ids(&app, "").await, [id.as_str()]);
 
     let history = json(
         app.get_as(&editor.token, &format!("/api/v1/submissions/{id}/history"))
