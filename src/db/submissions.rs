@@ -435,10 +435,43 @@ pub struct Filter {
 
 type Boxed = submissions::BoxedQuery<'static, DbBackend>;
 
+/// Matches above which a PostgreSQL search walks the sort index instead of the GIN index.
+const PG_RARE_MATCHES: i64 = 1000;
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// How PostgreSQL should run a word search; see [`search_filter`].
+fn pg_search_is_rare(conn: &mut DbConnection, terms: &[String]) -> QueryResult<bool> {
+    let DbConnection::Pg(pg) = conn else {
+        return Ok(false);
+    };
+    let probe: Count = diesel::sql_query(
+        "SELECT count(*) AS n FROM (SELECT 1 FROM submissions \
+         WHERE search_vector @@ plainto_tsquery('simple', $1) LIMIT $2) m",
+    )
+    .bind::<Text, _>(terms.join(" "))
+    .bind::<diesel::sql_types::BigInt, _>(PG_RARE_MATCHES + 1)
+    .get_result(pg)?;
+    Ok(probe.n <= PG_RARE_MATCHES)
+}
+
 /// The backend's indexed word search over `search_text`.
+///
+/// SQLite looks the words up in the FTS5 index. PostgreSQL has a stored `tsvector` with a GIN
+/// index, but its planner cannot estimate how many items match a set of words: with a newest-
+/// first `LIMIT` it walks the sort index and filters, which is right for common words and scans
+/// the table for rare ones. So a quick probe through the GIN index (stopping at 1,001 matches)
+/// decides: rare words fetch their few matches through the GIN index first (the `OFFSET 0`
+/// keeps the planner from undoing that); common words keep the sort-index walk, which finds a
+/// page of matches within a few rows.
 fn search_filter(
     conn: &DbConnection,
     terms: &[String],
+    rare: bool,
 ) -> Box<dyn BoxableExpression<submissions::table, DbBackend, SqlType = Bool>> {
     match conn {
         DbConnection::Sqlite(_) => {
@@ -456,6 +489,14 @@ fn search_filter(
                 .sql(")"),
             )
         }
+        DbConnection::Pg(_) if rare => Box::new(
+            sql::<Bool>(
+                "submissions.id IN (SELECT s.id FROM submissions s \
+                 WHERE s.search_vector @@ plainto_tsquery('simple', ",
+            )
+            .bind::<Text, _>(terms.join(" "))
+            .sql(") OFFSET 0)"),
+        ),
         DbConnection::Pg(_) => Box::new(
             sql::<Bool>("submissions.search_vector @@ plainto_tsquery('simple', ")
                 .bind::<Text, _>(terms.join(" "))
@@ -464,7 +505,7 @@ fn search_filter(
     }
 }
 
-fn filtered(conn: &DbConnection, filter: &Filter, time: SortTime) -> Boxed {
+fn filtered(conn: &mut DbConnection, filter: &Filter, time: SortTime) -> QueryResult<Boxed> {
     let mut query = submissions::table.into_boxed();
     if let Some(unit) = &filter.unit {
         query = query.filter(submissions::unit_code.eq(unit.clone()));
@@ -495,9 +536,10 @@ fn filtered(conn: &DbConnection, filter: &Filter, time: SortTime) -> Boxed {
         }
     }
     if !filter.terms.is_empty() {
-        query = query.filter(search_filter(conn, &filter.terms));
+        let rare = pg_search_is_rare(conn, &filter.terms)?;
+        query = query.filter(search_filter(conn, &filter.terms, rare));
     }
-    query
+    Ok(query)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -513,7 +555,7 @@ pub fn list(
     after: Option<&After>,
     limit: i64,
 ) -> QueryResult<Vec<Submission>> {
-    let mut query = filtered(conn, filter, SortTime::Created);
+    let mut query = filtered(conn, filter, SortTime::Created)?;
     if let Some(after) = after {
         query = query.filter(
             submissions::created_at
@@ -542,7 +584,7 @@ pub fn list_published(
         statuses: vec![Status::Published],
         ..filter.clone()
     };
-    let mut query = filtered(conn, &published, SortTime::Published);
+    let mut query = filtered(conn, &published, SortTime::Published)?;
     if let Some(after) = after {
         query = query.filter(
             submissions::published_at
