@@ -69,6 +69,10 @@ pub struct Settings {
     pub admin_password: Option<Secret>,
     /// Working days to answer a question when a new category names none.
     pub default_answer_days: i32,
+    /// Questions one client address may ask per minute, per instance.
+    pub questions_per_minute: usize,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Default database: a SQLite file beside the working folder.
@@ -123,6 +127,23 @@ impl Settings {
             None => 15,
         };
         let admin_password = get("PORTAL_ADMIN_PASSWORD").map(Secret::new);
+        let questions_per_minute = match get("PORTAL_QUESTIONS_PER_MINUTE") {
+            Some(v) => number(&v, "PORTAL_QUESTIONS_PER_MINUTE", 1, 1_000_000)?,
+            None => 10,
+        };
+        let trusted_proxies = match get("PORTAL_TRUSTED_PROXIES") {
+            Some(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse().with_context(|| {
+                        format!("PORTAL_TRUSTED_PROXIES: {s:?} is not an IP address")
+                    })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?,
+            None => Vec::new(),
+        };
         Ok(Self {
             database_url,
             addr: get("PORTAL_ADDR").unwrap_or_else(|| DEFAULT_ADDR.into()),
@@ -133,6 +154,8 @@ impl Settings {
             token_ttl_seconds,
             admin_password,
             default_answer_days,
+            questions_per_minute,
+            trusted_proxies,
         })
     }
 }

@@ -8,5 +8,6 @@ pub mod domain;
 pub mod error;
 pub mod metrics;
 pub mod openapi;
+pub mod ratelimit;
 pub mod startup;
 pub mod telemetry;

@@ -43,6 +43,10 @@ pub fn document() -> OpenApi {
             .description(Some("Content sent by units and the editorial workflow"))
             .build(),
         TagBuilder::new()
+            .name("questions")
+            .description(Some("Citizen questions, tracking and official replies"))
+            .build(),
+        TagBuilder::new()
             .name("public")
             .description(Some("Published content for everyone"))
             .build(),

@@ -16,6 +16,7 @@ use crate::config::{Environment, Settings};
 use crate::db::{self, DbPool};
 use crate::error::{self, ApiError};
 use crate::metrics::Metrics;
+use crate::ratelimit::RateLimiter;
 use crate::{api, openapi, telemetry};
 
 /// Largest request body accepted, JSON or not.
@@ -33,6 +34,8 @@ pub struct AppState {
     pub tokens: TokenKeys,
     /// Recently checked accounts, so a token is not a database read on every request.
     pub accounts: AccountCache,
+    /// The per-address limit on asking questions.
+    pub question_limit: RateLimiter,
 }
 
 /// A built service, bound to its port, ready to run.
@@ -51,12 +54,14 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.addr))?;
         let port = listener.local_addr()?.port();
         let workers = settings.workers;
+        let questions_per_minute = settings.questions_per_minute;
         let state = web::Data::new(AppState {
             pool,
             settings,
             metrics: Metrics::default(),
             tokens,
             accounts: AccountCache::default(),
+            question_limit: RateLimiter::new(questions_per_minute),
         });
         let server = serve(listener, state, workers)?;
         Ok(Self { port, server })

@@ -6,6 +6,7 @@ pub mod clients;
 pub mod extract;
 pub mod health;
 pub mod public;
+pub mod questions;
 pub mod reference;
 pub mod submissions;
 pub mod users;
@@ -43,6 +44,15 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(public::list_articles)
             .service(public::get_article)
             .service(public::feed)
+            .service(questions::ask)
+            .service(questions::track)
+            .service(questions::rate)
+            .service(questions::list_questions)
+            .service(questions::get_question)
+            .service(questions::reply)
+            .service(questions::transition_question)
+            .service(questions::list_public_questions)
+            .service(questions::get_public_question)
             .service(reference::list_units)
             .service(reference::create_unit)
             .service(reference::get_unit)

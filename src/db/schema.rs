@@ -166,6 +166,46 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    questions (id) {
+        id -> Text,
+        tracking_code -> Text,
+        access_key_hash -> Text,
+        title -> Text,
+        body -> Text,
+        category_code -> Nullable<Text>,
+        unit_code -> Nullable<Text>,
+        asker_name -> Text,
+        asker_email -> Nullable<Text>,
+        asker_phone -> Nullable<Text>,
+        asker_address -> Nullable<Text>,
+        asker_organization -> Nullable<Text>,
+        publish_consent -> Bool,
+        status -> Text,
+        rejection_note -> Nullable<Text>,
+        search_text -> Text,
+        received_at -> Timestamp,
+        due_at -> Timestamp,
+        answered_at -> Nullable<Timestamp>,
+        published_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+        rating_score -> Nullable<Integer>,
+        rating_comment -> Nullable<Text>,
+        rated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    question_replies (id) {
+        id -> BigInt,
+        question_id -> Text,
+        body -> Text,
+        unit_code -> Nullable<Text>,
+        author -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(submissions -> units (unit_code));
 diesel::joinable!(submissions -> categories (category_code));
 
@@ -181,5 +221,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     submissions,
     submission_revisions,
     submission_events,
-    idempotency_keys
+    idempotency_keys,
+    questions,
+    question_replies
 );

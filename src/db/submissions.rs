@@ -1,12 +1,10 @@
 //! Submissions, their revisions and their workflow events.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
 
 use super::schema::{submission_events, submission_revisions, submissions};
-use super::{DbBackend, DbConnection};
+use super::{search, DbBackend, DbConnection};
 use crate::domain::content::{search_text, Attachment};
 use crate::domain::submission::{Action, Status};
 
@@ -435,76 +433,6 @@ pub struct Filter {
 
 type Boxed = submissions::BoxedQuery<'static, DbBackend>;
 
-/// Matches above which a PostgreSQL search walks the sort index instead of the GIN index.
-const PG_RARE_MATCHES: i64 = 1000;
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
-/// How PostgreSQL should run a word search; see [`search_filter`].
-fn pg_search_is_rare(conn: &mut DbConnection, terms: &[String]) -> QueryResult<bool> {
-    let DbConnection::Pg(pg) = conn else {
-        return Ok(false);
-    };
-    let probe: Count = diesel::sql_query(
-        "SELECT count(*) AS n FROM (SELECT 1 FROM submissions \
-         WHERE search_vector @@ plainto_tsquery('simple', $1) LIMIT $2) m",
-    )
-    .bind::<Text, _>(terms.join(" "))
-    .bind::<diesel::sql_types::BigInt, _>(PG_RARE_MATCHES + 1)
-    .get_result(pg)?;
-    Ok(probe.n <= PG_RARE_MATCHES)
-}
-
-/// The backend's indexed word search over `search_text`.
-///
-/// SQLite looks the words up in the FTS5 index. PostgreSQL has a stored `tsvector` with a GIN
-/// index, but its planner cannot estimate how many items match a set of words: with a newest-
-/// first `LIMIT` it walks the sort index and filters, which is right for common words and scans
-/// the table for rare ones. So a quick probe through the GIN index (stopping at 1,001 matches)
-/// decides: rare words fetch their few matches through the GIN index first (the `OFFSET 0`
-/// keeps the planner from undoing that); common words keep the sort-index walk, which finds a
-/// page of matches within a few rows.
-fn search_filter(
-    conn: &DbConnection,
-    terms: &[String],
-    rare: bool,
-) -> Box<dyn BoxableExpression<submissions::table, DbBackend, SqlType = Bool>> {
-    match conn {
-        DbConnection::Sqlite(_) => {
-            // FTS5 query: each term quoted (so no term is read as an operator), all required.
-            let expr = terms
-                .iter()
-                .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
-                .collect::<Vec<_>>()
-                .join(" ");
-            Box::new(
-                sql::<Bool>(
-                    "submissions.rowid IN (SELECT rowid FROM submissions_fts WHERE submissions_fts MATCH ",
-                )
-                .bind::<Text, _>(expr)
-                .sql(")"),
-            )
-        }
-        DbConnection::Pg(_) if rare => Box::new(
-            sql::<Bool>(
-                "submissions.id IN (SELECT s.id FROM submissions s \
-                 WHERE s.search_vector @@ plainto_tsquery('simple', ",
-            )
-            .bind::<Text, _>(terms.join(" "))
-            .sql(") OFFSET 0)"),
-        ),
-        DbConnection::Pg(_) => Box::new(
-            sql::<Bool>("submissions.search_vector @@ plainto_tsquery('simple', ")
-                .bind::<Text, _>(terms.join(" "))
-                .sql(")"),
-        ),
-    }
-}
-
 fn filtered(conn: &mut DbConnection, filter: &Filter, time: SortTime) -> QueryResult<Boxed> {
     let mut query = submissions::table.into_boxed();
     if let Some(unit) = &filter.unit {
@@ -536,8 +464,7 @@ fn filtered(conn: &mut DbConnection, filter: &Filter, time: SortTime) -> QueryRe
         }
     }
     if !filter.terms.is_empty() {
-        let rare = pg_search_is_rare(conn, &filter.terms)?;
-        query = query.filter(search_filter(conn, &filter.terms, rare));
+        query = query.filter(search::words(conn, "submissions", &filter.terms)?);
     }
     Ok(query)
 }

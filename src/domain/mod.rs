@@ -4,6 +4,7 @@ pub mod account;
 pub mod calendar;
 pub mod content;
 pub mod period;
+pub mod question;
 pub mod reference;
 pub mod submission;
 pub mod text;

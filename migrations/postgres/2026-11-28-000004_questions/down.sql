@@ -1,0 +1,2 @@
+DROP TABLE question_replies;
+DROP TABLE questions;
