@@ -73,6 +73,9 @@ pub struct Settings {
     pub questions_per_minute: usize,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// A fixed "now" for the clock-dependent rules (deadlines, overdue). Tests set it; it is
+    /// deliberately not read from the environment.
+    pub fixed_now: Option<chrono::NaiveDateTime>,
 }
 
 /// Default database: a SQLite file beside the working folder.
@@ -156,6 +159,7 @@ impl Settings {
             default_answer_days,
             questions_per_minute,
             trusted_proxies,
+            fixed_now: None,
         })
     }
 }

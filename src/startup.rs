@@ -38,6 +38,13 @@ pub struct AppState {
     pub question_limit: RateLimiter,
 }
 
+impl AppState {
+    /// The current time (UTC) for deadlines and overdue checks.
+    pub fn now(&self) -> chrono::NaiveDateTime {
+        self.settings.fixed_now.unwrap_or_else(db::now)
+    }
+}
+
 /// A built service, bound to its port, ready to run.
 pub struct Application {
     port: u16,

@@ -72,7 +72,47 @@ async fn no_secret_reaches_the_log() {
     .await;
     json(app.get_as(&client_token, "/api/v1/auth/me").await, 200).await;
 
+    // A citizen's question: contact details and the access key stay out of the log, even
+    // when the key travels in the query string.
+    let email = "nguoi.hoi@example.vn";
+    let phone = "0987 654 321";
+    let asked = json(
+        app.request(
+            reqwest::Method::POST,
+            "/api/v1/questions",
+            None,
+            Some(&j!({
+                "title": "Hỏi về đất đai", "body": "Nội dung câu hỏi",
+                "asker": {"name": "Lê Thị Hoa", "email": email, "phone": phone, "address": "Số 9 đường Phú Riềng Đỏ"},
+                "publish_consent": false
+            })),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let code = asked["tracking_code"].as_str().unwrap();
+    let key = asked["access_key"].as_str().unwrap().to_string();
+    json(
+        app.get(&format!("/api/v1/tracking/{code}?key={key}")).await,
+        200,
+    )
+    .await;
+    problem(
+        app.get(&format!("/api/v1/tracking/{code}?key=wrong-{key}"))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let editor = app.user("editor", None).await;
+    json(app.get_as(&editor.token, "/api/v1/questions").await, 200).await;
+
     let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        log.contains("/api/v1/tracking/"),
+        "the capture must hold the tracking requests"
+    );
     assert!(
         log.contains("/api/v1/auth/token"),
         "the capture must hold the request log"
@@ -89,6 +129,12 @@ async fn no_secret_reaches_the_log() {
         officer.token.as_str(),
         officer_token.as_str(),
         client_token.as_str(),
+        email,
+        phone,
+        "0987654321",
+        "Phú Riềng Đỏ",
+        key.as_str(),
+        editor.token.as_str(),
     ] {
         assert!(!log.contains(secret), "{secret} is in the log");
     }

@@ -202,12 +202,12 @@ pub async fn ask(
     let access_key = random_token(32);
     let hashed_key = access_key.clone();
     let default_days = state.settings.default_answer_days;
+    let now = state.now();
     let question = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let days =
                 check_question_refs(conn, request.unit.as_deref(), request.category.as_deref())?
                     .unwrap_or(default_days);
-            let now = db::now();
             let received_on = local_date(now.and_utc());
             let until = received_on
                 .checked_add_days(Days::new(2 * 366))
@@ -356,8 +356,7 @@ pub struct TrackingResponse {
     pub rating: Option<RatingResponse>,
 }
 
-fn tracking_view(q: Question, replies: Vec<Reply>) -> TrackingResponse {
-    let now = db::now();
+fn tracking_view(q: Question, replies: Vec<Reply>, now: chrono::NaiveDateTime) -> TrackingResponse {
     TrackingResponse {
         overdue: q.is_overdue(now),
         tracking_code: q.tracking_code,
@@ -452,7 +451,7 @@ pub async fn track(
     query: Query<KeyQuery>,
 ) -> Result<web::Json<TrackingResponse>, ApiError> {
     let (q, replies) = tracked(&state, &req, &code, query.into_inner().key).await?;
-    Ok(web::Json(tracking_view(q, replies)))
+    Ok(web::Json(tracking_view(q, replies, state.now())))
 }
 
 /// The asker's rating of the answer.
@@ -499,8 +498,9 @@ pub async fn rate(
         .transpose()?
         .filter(|c| !c.is_empty());
     let id = q.id.clone();
+    let now = state.now();
     let (q, replies) = db::run(&state.pool, move |conn| {
-        if !store::rate(conn, &id, score, comment.as_deref(), db::now())? {
+        if !store::rate(conn, &id, score, comment.as_deref(), now)? {
             let q = store::find(conn, &id)?.ok_or_else(|| ApiError::not_found("Question"))?;
             return Err(ApiError::Conflict(if q.rating_score.is_some() {
                 "This answer has been rated already".into()
@@ -515,7 +515,7 @@ pub async fn rate(
         Ok((q, replies))
     })
     .await?;
-    Ok(web::Json(tracking_view(q, replies)))
+    Ok(web::Json(tracking_view(q, replies, state.now())))
 }
 
 /// How a principal stands to a question: `None` when it may not see it.
@@ -601,8 +601,12 @@ pub struct QuestionResponse {
     pub allowed_actions: Vec<Action>,
 }
 
-fn staff_view(q: Question, replies: Vec<Reply>, actor: Actor) -> QuestionResponse {
-    let now = db::now();
+fn staff_view(
+    q: Question,
+    replies: Vec<Reply>,
+    actor: Actor,
+    now: chrono::NaiveDateTime,
+) -> QuestionResponse {
     QuestionResponse {
         allowed_actions: rules::allowed_actions(q.status, actor, q.publish_consent),
         overdue: q.is_overdue(now),
@@ -719,12 +723,13 @@ pub async fn list_questions(
     if query.q.as_deref().is_some_and(|q| !q.trim().is_empty()) && terms.is_empty() {
         return Ok(web::Json(Page::complete(Vec::new())));
     }
+    let now = state.now();
     let filter = Filter {
         unit,
         status: query.status,
         category: query.category,
         overdue: query.overdue,
-        now: Some(db::now()),
+        now: Some(now),
         from,
         to,
         terms,
@@ -746,7 +751,7 @@ pub async fn list_questions(
         .filter_map(|q| {
             let a = actor(&principal, &q)?;
             let r = replies.remove(&q.id).unwrap_or_default();
-            Some(staff_view(q, r, a))
+            Some(staff_view(q, r, a, now))
         })
         .collect();
     Ok(web::Json(Page {
@@ -769,7 +774,7 @@ pub async fn get_question(
     id: web::Path<String>,
 ) -> Result<web::Json<QuestionResponse>, ApiError> {
     let (q, replies, actor) = visible(&state, &principal, id.into_inner()).await?;
-    Ok(web::Json(staff_view(q, replies, actor)))
+    Ok(web::Json(staff_view(q, replies, actor, state.now())))
 }
 
 /// An answer.
@@ -831,9 +836,10 @@ pub async fn reply(
         .then(|| q.unit.clone())
         .flatten();
     let subject = principal.subject.clone();
+    let now = state.now();
     let (q, replies) = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
-            if !store::add_reply(conn, &q, &text, unit.as_deref(), &subject, db::now())? {
+            if !store::add_reply(conn, &q, &text, unit.as_deref(), &subject, now)? {
                 return Err(ApiError::Conflict(
                     "The question changed meanwhile; read it again".into(),
                 ));
@@ -846,7 +852,7 @@ pub async fn reply(
         })
     })
     .await?;
-    Ok(HttpResponse::Created().json(staff_view(q, replies, actor)))
+    Ok(HttpResponse::Created().json(staff_view(q, replies, actor, state.now())))
 }
 
 /// A step on a question.
@@ -920,9 +926,9 @@ pub async fn transition_question(
         }
         _ => None,
     };
+    let now = state.now();
     let (q, replies) = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
-            let now = db::now();
             let moved = match action {
                 Action::Assign => {
                     let unit = unit.unwrap_or_default();
@@ -948,7 +954,7 @@ pub async fn transition_question(
         })
     })
     .await?;
-    Ok(web::Json(staff_view(q, replies, actor)))
+    Ok(web::Json(staff_view(q, replies, actor, state.now())))
 }
 
 /// A published question and its answers. Never the asker's contact details.

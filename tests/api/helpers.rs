@@ -179,7 +179,21 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     start(TestDb::create(), extra).await
 }
 
+/// Starts the service with its clock stopped at `now` (UTC, `YYYY-MM-DDTHH:MM:SS`).
+pub async fn spawn_app_at(now: &str) -> TestApp {
+    let now = chrono::NaiveDateTime::parse_from_str(now, "%Y-%m-%dT%H:%M:%S").expect("a time");
+    start_with(TestDb::create(), &[], Some(now)).await
+}
+
 pub async fn start(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
+    start_with(db, extra, None).await
+}
+
+async fn start_with(
+    db: TestDb,
+    extra: &[(&str, &str)],
+    fixed_now: Option<chrono::NaiveDateTime>,
+) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         portal_api::telemetry::init(portal_api::config::Environment::Development);
     }
@@ -197,7 +211,8 @@ pub async fn start(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
     for (k, v) in extra {
         env.insert(k.to_string(), v.to_string());
     }
-    let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings");
+    let mut settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings");
+    settings.fixed_now = fixed_now;
     let app = Application::build(settings).expect("build the application");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());

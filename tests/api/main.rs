@@ -9,5 +9,6 @@ mod errors;
 mod health;
 mod helpers;
 mod openapi;
+mod questions;
 mod reference;
 mod submissions;

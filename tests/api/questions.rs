@@ -1,0 +1,637 @@
+use serde_json::{json as j, Value};
+
+use crate::helpers::{json, problem, spawn_app, spawn_app_at, spawn_app_with, TestApp};
+
+const EMAIL: &str = "an.nguyen@example.vn";
+const PHONE: &str = "0912 345 678";
+
+fn question(title: &str, unit: Option<&str>) -> Value {
+    j!({
+        "title": title,
+        "body": "Xin hỏi thủ tục và thời hạn giải quyết như thế nào?",
+        "unit": unit,
+        "category": "thu-tuc-hanh-chinh",
+        "asker": {
+            "name": "Nguyễn Văn An", "email": EMAIL, "phone": PHONE,
+            "address": "12 Trần Hưng Đạo, Đồng Xoài", "organization": "Công ty ABC"
+        },
+        "publish_consent": true
+    })
+}
+
+async fn ask(app: &TestApp, body: &Value) -> Value {
+    let response = app
+        .request(reqwest::Method::POST, "/api/v1/questions", None, Some(body))
+        .await;
+    json(response, 201).await
+}
+
+async fn track(app: &TestApp, code: &str, key: &str) -> reqwest::Response {
+    app.client
+        .get(format!("{}/api/v1/tracking/{code}", app.address))
+        .header("x-access-key", key)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn id_of(app: &TestApp, token: &str, code: &str) -> String {
+    let list = json(app.get_as(token, "/api/v1/questions?limit=100").await, 200).await;
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["tracking_code"] == code)
+        .map(|q| q["id"].as_str().unwrap().to_string())
+        .expect("the question is listed")
+}
+
+#[tokio::test]
+async fn a_question_is_routed_answered_published_found_tracked_and_rated() {
+    let app = spawn_app().await;
+    let editor = app.user("editor", None).await;
+    let officer = app.user("officer", Some("so-xay-dung")).await;
+    let asked = ask(&app, &question("Cấp giấy phép xây dựng nhà ở", None)).await;
+    assert_eq!(asked["status"], "received");
+    let code = asked["tracking_code"].as_str().unwrap().to_string();
+    let key = asked["access_key"].as_str().unwrap().to_string();
+    assert!(key.len() >= 43, "at least 256 bits: {key}");
+    assert!(asked["due_at"]
+        .as_str()
+        .unwrap()
+        .ends_with("T23:59:59+07:00"));
+
+    let id = id_of(&app, &editor.token, &code).await;
+    let path = format!("/api/v1/questions/{id}");
+    // Not assigned yet: the officer does not see it.
+    problem(app.get_as(&officer.token, &path).await, 404, "not_found").await;
+    let routed = json(
+        app.post_as(
+            &editor.token,
+            &format!("{path}/transitions"),
+            &j!({"action": "assign", "unit": "so-xay-dung"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(routed["status"], "assigned");
+    assert_eq!(routed["due_at"], asked_due_utc(&asked));
+    let seen = json(app.get_as(&officer.token, &path).await, 200).await;
+    assert_eq!(seen["asker"]["email"], EMAIL);
+    assert_eq!(seen["allowed_actions"], j!(["reply"]));
+    let answered = json(
+        app.post_as(
+            &officer.token,
+            &format!("{path}/replies"),
+            &j!({"body": "Hồ sơ gồm đơn và bản vẽ; thời hạn 15 ngày."}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(answered["status"], "answered");
+    assert!(answered["answered_at"].is_string());
+    let follow_up = json(
+        app.post_as(
+            &editor.token,
+            &format!("{path}/replies"),
+            &j!({"body": "Bổ sung: nộp trực tuyến được."}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(
+        follow_up["answered_at"], answered["answered_at"],
+        "a follow-up keeps the first answer time"
+    );
+    let published = json(
+        app.post_as(
+            &officer.token,
+            &format!("{path}/transitions"),
+            &j!({"action": "publish"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(published["status"], "published");
+
+    let found = json(
+        app.get("/api/v1/public/questions?q=giay%20phep%20xay%20dung")
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(found["items"].as_array().unwrap().len(), 1);
+    let public = &found["items"][0];
+    assert_eq!(public["asker"], "N. V. A.");
+    assert_eq!(public["replies"].as_array().unwrap().len(), 2);
+    assert_eq!(public["replies"][0]["unit"], "so-xay-dung");
+    assert!(
+        json(app.get("/api/v1/public/questions?q=thue%20dat").await, 200).await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    let tracked = json(track(&app, &code, &key).await, 200).await;
+    assert_eq!(tracked["status"], "published");
+    assert_eq!(tracked["overdue"], false);
+    assert_eq!(tracked["replies"].as_array().unwrap().len(), 2);
+    let by_query = app
+        .get(&format!(
+            "/api/v1/tracking/{}?key={key}",
+            code.to_lowercase()
+        ))
+        .await;
+    json(by_query, 200).await;
+    let rated = json(
+        app.request(
+            reqwest::Method::POST,
+            &format!("/api/v1/tracking/{code}/rating?key={key}"),
+            None,
+            Some(&j!({"score": 5, "comment": "Rõ ràng"})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(rated["rating"], j!({"score": 5, "comment": "Rõ ràng"}));
+    let again = app
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/tracking/{code}/rating?key={key}"),
+            None,
+            Some(&j!({"score": 1})),
+        )
+        .await;
+    problem(again, 409, "conflict").await;
+}
+
+fn asked_due_utc(asked: &Value) -> Value {
+    let due = chrono::DateTime::parse_from_rfc3339(asked["due_at"].as_str().unwrap()).unwrap();
+    j!(due
+        .with_timezone(&chrono::Utc)
+        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+}
+
+#[tokio::test]
+async fn a_question_received_before_tet_2024_is_due_after_it() {
+    // 2024-02-05 10:00 in Vietnam.
+    let app = spawn_app_at("2024-02-05T03:00:00").await;
+    let asked = ask(&app, &question("Hỏi trước Tết", Some("so-noi-vu"))).await;
+    assert_eq!(asked["status"], "assigned");
+    assert_eq!(asked["due_at"], "2024-03-04T23:59:59+07:00");
+    // A category with its own deadline.
+    let admin = app.admin_token().await;
+    app.patch_as(
+        &admin,
+        "/api/v1/categories/tin-tuc",
+        &j!({"answer_days": 5}),
+    )
+    .await;
+    let mut short = question("Hỏi nhanh", None);
+    short["category"] = j!("tin-tuc");
+    assert_eq!(
+        ask(&app, &short).await["due_at"],
+        "2024-02-19T23:59:59+07:00"
+    );
+}
+
+#[tokio::test]
+async fn overdue_lists_exactly_the_unanswered_questions_past_their_due_time() {
+    let app = spawn_app().await;
+    let editor = app.user("editor", None).await;
+    let mut codes = Vec::new();
+    for title in [
+        "Quá hạn chưa trả lời",
+        "Quá hạn đã trả lời",
+        "Còn hạn",
+        "Quá hạn bị từ chối",
+    ] {
+        codes.push(
+            ask(&app, &question(title, Some("so-tai-chinh"))).await["tracking_code"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let ids: Vec<String> = {
+        let mut v = Vec::new();
+        for c in &codes {
+            v.push(id_of(&app, &editor.token, c).await);
+        }
+        v
+    };
+    json(
+        app.post_as(
+            &editor.token,
+            &format!("/api/v1/questions/{}/replies", ids[1]),
+            &j!({"body": "Đã trả lời"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    json(
+        app.post_as(
+            &editor.token,
+            &format!("/api/v1/questions/{}/transitions", ids[3]),
+            &j!({"action": "reject", "note": "Trùng lặp"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    for id in [&ids[0], &ids[1], &ids[3]] {
+        app.db.execute(&format!(
+            "UPDATE questions SET due_at = '2024-01-01 16:59:59' WHERE id = '{id}'"
+        ));
+    }
+    let overdue = json(
+        app.get_as(&editor.token, "/api/v1/questions?overdue=true")
+            .await,
+        200,
+    )
+    .await;
+    let listed: Vec<&str> = overdue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [ids[0].as_str()]);
+    assert_eq!(overdue["items"][0]["overdue"], true);
+    let not = json(
+        app.get_as(&editor.token, "/api/v1/questions?overdue=false")
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(not["items"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn an_officer_of_another_unit_can_neither_see_nor_answer() {
+    let app = spawn_app().await;
+    let other = app.user("officer", Some("so-tu-phap")).await;
+    let owner = app.user("officer", Some("so-tai-chinh")).await;
+    let editor = app.user("editor", None).await;
+    let code = ask(&app, &question("Thuế", Some("so-tai-chinh"))).await["tracking_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id = id_of(&app, &editor.token, &code).await;
+    let path = format!("/api/v1/questions/{id}");
+    problem(app.get_as(&other.token, &path).await, 404, "not_found").await;
+    problem(
+        app.post_as(&other.token, &format!("{path}/replies"), &j!({"body": "x"}))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    problem(
+        app.post_as(
+            &other.token,
+            &format!("{path}/transitions"),
+            &j!({"action": "publish"}),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let list = json(app.get_as(&other.token, "/api/v1/questions").await, 200).await;
+    assert_eq!(list["items"], j!([]));
+    assert_eq!(
+        json(app.get_as(&owner.token, "/api/v1/questions").await, 200).await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // Officers neither route nor reject.
+    problem(
+        app.post_as(
+            &owner.token,
+            &format!("{path}/transitions"),
+            &j!({"action": "reject", "note": "x"}),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let viewer = app.user("viewer", None).await;
+    problem(
+        app.get_as(&viewer.token, "/api/v1/questions").await,
+        403,
+        "forbidden",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn questions_are_checked_and_the_workflow_refuses_what_it_must() {
+    let app = spawn_app().await;
+    let mut no_contact = question("x", None);
+    no_contact["asker"] = j!({"name": "A"});
+    let p = problem(
+        app.request(
+            reqwest::Method::POST,
+            "/api/v1/questions",
+            None,
+            Some(&no_contact),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "asker");
+    let mut bad = question("", None);
+    bad["asker"]["phone"] = j!("12345");
+    bad["asker"]["email"] = j!("not-an-email");
+    let p = problem(
+        app.request(reqwest::Method::POST, "/api/v1/questions", None, Some(&bad))
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["title", "asker.email", "asker.phone"]);
+    let mut no_consent = question("x", None);
+    no_consent
+        .as_object_mut()
+        .unwrap()
+        .remove("publish_consent");
+    problem(
+        app.request(
+            reqwest::Method::POST,
+            "/api/v1/questions",
+            None,
+            Some(&no_consent),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let p = problem(
+        app.request(
+            reqwest::Method::POST,
+            "/api/v1/questions",
+            None,
+            Some(&question("x", Some("nope"))),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "unit");
+
+    let editor = app.user("editor", None).await;
+    let mut private = question("Riêng tư", Some("so-noi-vu"));
+    private["publish_consent"] = j!(false);
+    let asked = ask(&app, &private).await;
+    let code = asked["tracking_code"].as_str().unwrap();
+    let key = asked["access_key"].as_str().unwrap();
+    let rating = app
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/tracking/{code}/rating?key={key}"),
+            None,
+            Some(&j!({"score": 4})),
+        )
+        .await;
+    problem(rating, 409, "conflict").await;
+    let id = id_of(&app, &editor.token, code).await;
+    let path = format!("/api/v1/questions/{id}");
+    problem(
+        app.post_as(
+            &editor.token,
+            &format!("{path}/transitions"),
+            &j!({"action": "publish"}),
+        )
+        .await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+    json(
+        app.post_as(
+            &editor.token,
+            &format!("{path}/replies"),
+            &j!({"body": "Trả lời"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let p = problem(
+        app.post_as(
+            &editor.token,
+            &format!("{path}/transitions"),
+            &j!({"action": "publish"}),
+        )
+        .await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("consent"), "{p}");
+    problem(
+        app.post_as(
+            &editor.token,
+            &format!("{path}/transitions"),
+            &j!({"action": "assign"}),
+        )
+        .await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+    let p = problem(
+        app.request(
+            reqwest::Method::POST,
+            &format!("/api/v1/tracking/{code}/rating?key={key}"),
+            None,
+            Some(&j!({"score": 6})),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "score");
+    let tracked = json(track(&app, code, key).await, 200).await;
+    assert_eq!(tracked["status"], "answered");
+
+    let rejected = ask(&app, &question("Không liên quan", None)).await;
+    let rid = id_of(
+        &app,
+        &editor.token,
+        rejected["tracking_code"].as_str().unwrap(),
+    )
+    .await;
+    let p = problem(
+        app.post_as(
+            &editor.token,
+            &format!("/api/v1/questions/{rid}/transitions"),
+            &j!({"action": "reject"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "note");
+    json(
+        app.post_as(
+            &editor.token,
+            &format!("/api/v1/questions/{rid}/transitions"),
+            &j!({"action": "reject", "note": "Không thuộc thẩm quyền"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let seen = json(
+        track(
+            &app,
+            rejected["tracking_code"].as_str().unwrap(),
+            rejected["access_key"].as_str().unwrap(),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(seen["status"], "rejected");
+    assert_eq!(seen["rejection_reason"], "Không thuộc thẩm quyền");
+}
+
+#[tokio::test]
+async fn a_wrong_or_missing_key_answers_exactly_as_an_unknown_code() {
+    let app = spawn_app().await;
+    let asked = ask(&app, &question("Bảo mật", None)).await;
+    let code = asked["tracking_code"].as_str().unwrap();
+    let unknown = problem(
+        track(&app, "Q24-ZZZZZZ", "whatever").await,
+        404,
+        "not_found",
+    )
+    .await;
+    let wrong = problem(track(&app, code, "not-the-key").await, 404, "not_found").await;
+    let missing = problem(
+        app.get(&format!("/api/v1/tracking/{code}")).await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_eq!(unknown, wrong);
+    assert_eq!(unknown, missing);
+}
+
+#[tokio::test]
+async fn no_public_answer_carries_the_askers_contact_details() {
+    let app = spawn_app().await;
+    let editor = app.user("editor", None).await;
+    let asked = ask(&app, &question("Công khai", Some("so-noi-vu"))).await;
+    let code = asked["tracking_code"].as_str().unwrap();
+    let key = asked["access_key"].as_str().unwrap();
+    let id = id_of(&app, &editor.token, code).await;
+    json(
+        app.post_as(
+            &editor.token,
+            &format!("/api/v1/questions/{id}/replies"),
+            &j!({"body": "Trả lời công khai"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    json(
+        app.post_as(
+            &editor.token,
+            &format!("/api/v1/questions/{id}/transitions"),
+            &j!({"action": "publish"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let paths = [
+        "/api/v1/public/questions".to_string(),
+        format!("/api/v1/public/questions/{id}"),
+        "/api/v1/public/questions?q=cong%20khai".to_string(),
+        "/api/v1/public/articles".to_string(),
+        "/api/v1/public/feed.atom".to_string(),
+    ];
+    for path in paths {
+        let response = app.get(&path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let text = response.text().await.unwrap();
+        assert!(
+            text.contains("Công khai") || !path.contains("questions"),
+            "{path} shows the question"
+        );
+        for secret in [
+            EMAIL,
+            PHONE,
+            "0912345678",
+            "Trần Hưng Đạo",
+            "Công ty ABC",
+            key,
+            "Nguyễn Văn An",
+        ] {
+            assert!(!text.contains(secret), "{path} shows {secret}");
+        }
+    }
+    let tracked = track(&app, code, key).await.text().await.unwrap();
+    for secret in [EMAIL, "0912345678", "Trần Hưng Đạo", key] {
+        assert!(!tracked.contains(secret), "tracking shows {secret}");
+    }
+}
+
+#[tokio::test]
+async fn the_per_address_limit_answers_429_with_retry_after() {
+    let app = spawn_app_with(&[
+        ("PORTAL_QUESTIONS_PER_MINUTE", "2"),
+        ("PORTAL_TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
+    let send = |from: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .post(format!("{}/api/v1/questions", app.address))
+                .header("x-forwarded-for", from)
+                .json(&question("Hỏi", None))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    json(send("203.0.113.1").await, 201).await;
+    json(send("203.0.113.1").await, 201).await;
+    let limited = send("203.0.113.1").await;
+    let retry: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    problem(limited, 429, "rate_limited").await;
+    // Another client behind the same proxy has its own count.
+    json(send("198.51.100.7").await, 201).await;
+}
