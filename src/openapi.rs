@@ -47,6 +47,18 @@ pub fn document() -> OpenApi {
             .description(Some("Citizen questions, tracking and official replies"))
             .build(),
         TagBuilder::new()
+            .name("obligations")
+            .description(Some(
+                "Recurring duties of units and the status of their periods",
+            ))
+            .build(),
+        TagBuilder::new()
+            .name("statistics")
+            .description(Some(
+                "The quarterly compliance report and dashboard counters",
+            ))
+            .build(),
+        TagBuilder::new()
             .name("public")
             .description(Some("Published content for everyone"))
             .build(),

@@ -5,9 +5,11 @@ pub mod calendar;
 pub mod clients;
 pub mod extract;
 pub mod health;
+pub mod obligations;
 pub mod public;
 pub mod questions;
 pub mod reference;
+pub mod stats;
 pub mod submissions;
 pub mod users;
 
@@ -53,6 +55,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(questions::transition_question)
             .service(questions::list_public_questions)
             .service(questions::get_public_question)
+            .service(obligations::list_obligations)
+            .service(obligations::obligation_status)
+            .service(obligations::create_obligation)
+            .service(obligations::update_obligation)
+            .service(stats::quarterly)
+            .service(stats::overview)
             .service(reference::list_units)
             .service(reference::create_unit)
             .service(reference::get_unit)

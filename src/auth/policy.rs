@@ -57,6 +57,10 @@ pub enum Action {
     ManageCategories,
     /// Set and remove holidays and make-up working days.
     ManageHolidays,
+    /// Create and change obligations.
+    ManageObligations,
+    /// Read every unit's statistics and obligations.
+    ReadAllStatistics,
 }
 
 /// How a principal stands to a unit's submission: `None` when it may not see it at all.
@@ -85,7 +89,8 @@ pub fn allows(role: Role, action: Action) -> bool {
     use Action::*;
     match action {
         ManageUsers | ManageClients | ManageUnits | ManageHolidays => role == Role::Admin,
-        ManageCategories => matches!(role, Role::Admin | Role::Editor),
+        ManageCategories | ManageObligations => matches!(role, Role::Admin | Role::Editor),
+        ReadAllStatistics => matches!(role, Role::Admin | Role::Editor | Role::Viewer),
     }
 }
 

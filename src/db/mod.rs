@@ -10,6 +10,7 @@ pub mod questions;
 pub mod schema;
 pub mod search;
 pub mod seed;
+pub mod stats;
 pub mod submissions;
 pub mod units;
 

@@ -279,6 +279,7 @@ pub fn reject(
     .set((
         questions::status.eq(Status::Rejected.as_str()),
         questions::rejection_note.eq(note),
+        questions::rejected_at.eq(Some(at)),
         questions::updated_at.eq(at),
     ))
     .execute(conn)?;

@@ -192,6 +192,7 @@ diesel::table! {
         rating_score -> Nullable<Integer>,
         rating_comment -> Nullable<Text>,
         rated_at -> Nullable<Timestamp>,
+        rejected_at -> Nullable<Timestamp>,
     }
 }
 

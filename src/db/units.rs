@@ -19,6 +19,7 @@ struct UnitRow {
     is_standing_agency: bool,
     fields: String,
     active: bool,
+    deactivated_at: Option<NaiveDateTime>,
 }
 
 /// A government unit with the codes of the units that took over its duties.
@@ -38,6 +39,8 @@ pub struct Unit {
     pub active: bool,
     /// Units that took over its duties, in code order.
     pub successors: Vec<String>,
+    /// When it was deactivated (UTC).
+    pub deactivated_at: Option<NaiveDateTime>,
 }
 
 /// A unit to insert.
@@ -91,6 +94,7 @@ impl UnitRow {
             fields,
             active: self.active,
             successors,
+            deactivated_at: self.deactivated_at,
         })
     }
 }

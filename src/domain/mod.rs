@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod calendar;
+pub mod compliance;
 pub mod content;
 pub mod period;
 pub mod question;

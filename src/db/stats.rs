@@ -1,0 +1,326 @@
+//! The counting queries behind the statistics: one aggregate per figure, each reading one
+//! index range, so a quarter over millions of rows stays well under a second.
+//!
+//! Windows are half-open UTC ranges `[from, to)` computed from Vietnamese calendar days.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+
+use super::DbConnection;
+
+/// Runs raw SQL written with `?` placeholders on either backend.
+macro_rules! load_sql {
+    ($conn:expr, $sql:expr, $row:ty $(, ($st:ty, $val:expr))* $(,)?) => {{
+        let sql: &str = $sql;
+        match $conn {
+            DbConnection::Sqlite(c) => diesel::sql_query(sql)
+                $(.bind::<$st, _>($val))*
+                .load::<$row>(c),
+            DbConnection::Pg(c) => diesel::sql_query(numbered(sql))
+                $(.bind::<$st, _>($val))*
+                .load::<$row>(c),
+        }
+    }};
+}
+
+/// Turns `?` placeholders into PostgreSQL's `$1`, `$2`, ...
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[derive(Debug, QueryableByName)]
+struct UnitCount {
+    #[diesel(sql_type = Nullable<Text>)]
+    unit: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(Debug, QueryableByName)]
+struct UnitActionCount {
+    #[diesel(sql_type = Text)]
+    unit: String,
+    #[diesel(sql_type = Text)]
+    action: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn by_unit(rows: Vec<UnitCount>) -> HashMap<String, i64> {
+    let mut out = HashMap::new();
+    for r in rows {
+        if let Some(unit) = r.unit {
+            *out.entry(unit).or_insert(0) += r.n;
+        }
+    }
+    out
+}
+
+/// Submission counts of a window, per unit.
+#[derive(Debug, Default, Clone)]
+pub struct SubmissionCounts {
+    /// First submitted in the window.
+    pub received: HashMap<String, i64>,
+    /// Published in the window.
+    pub published: HashMap<String, i64>,
+    /// Returned in the window.
+    pub returned: HashMap<String, i64>,
+    /// Rejected in the window.
+    pub rejected: HashMap<String, i64>,
+}
+
+/// Counts submissions received, published, returned and rejected in `[from, to)`, per unit.
+pub fn submission_counts(
+    conn: &mut DbConnection,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<SubmissionCounts> {
+    let received = load_sql!(
+        conn,
+        "SELECT unit_code AS unit, COUNT(*) AS n FROM submissions \
+         WHERE submitted_at >= ? AND submitted_at < ? GROUP BY unit_code",
+        UnitCount,
+        (Timestamp, from),
+        (Timestamp, to)
+    )?;
+    let published = load_sql!(
+        conn,
+        "SELECT unit_code AS unit, COUNT(*) AS n FROM submissions \
+         WHERE published_at >= ? AND published_at < ? GROUP BY unit_code",
+        UnitCount,
+        (Timestamp, from),
+        (Timestamp, to)
+    )?;
+    let steps = load_sql!(
+        conn,
+        "SELECT s.unit_code AS unit, e.action AS action, COUNT(*) AS n \
+         FROM submission_events e JOIN submissions s ON s.id = e.submission_id \
+         WHERE e.action IN ('return', 'reject') AND e.created_at >= ? AND e.created_at < ? \
+         GROUP BY s.unit_code, e.action",
+        UnitActionCount,
+        (Timestamp, from),
+        (Timestamp, to)
+    )?;
+    let mut counts = SubmissionCounts {
+        received: by_unit(received),
+        published: by_unit(published),
+        ..Default::default()
+    };
+    for row in steps {
+        let map = if row.action == "return" {
+            &mut counts.returned
+        } else {
+            &mut counts.rejected
+        };
+        *map.entry(row.unit).or_insert(0) += row.n;
+    }
+    Ok(counts)
+}
+
+/// A question answered in a window.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Answered {
+    /// The unit it is assigned to.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub unit: Option<String>,
+    /// When it was received.
+    #[diesel(sql_type = Timestamp)]
+    pub received_at: NaiveDateTime,
+    /// First reply.
+    #[diesel(sql_type = Timestamp)]
+    pub answered_at: NaiveDateTime,
+    /// When it was due.
+    #[diesel(sql_type = Timestamp)]
+    pub due_at: NaiveDateTime,
+}
+
+/// Question figures of a window, per unit.
+#[derive(Debug, Default, Clone)]
+pub struct QuestionFigures {
+    /// Received in the window.
+    pub received: HashMap<String, i64>,
+    /// First answered in the window, with their times.
+    pub answered: Vec<Answered>,
+    /// Not answered (nor rejected) and past due at the window's end.
+    pub overdue_open: HashMap<String, i64>,
+}
+
+/// Reads the question figures of `[from, to)`; "open" is judged at `to`.
+pub fn question_figures(
+    conn: &mut DbConnection,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<QuestionFigures> {
+    let received = load_sql!(
+        conn,
+        "SELECT unit_code AS unit, COUNT(*) AS n FROM questions \
+         WHERE received_at >= ? AND received_at < ? GROUP BY unit_code",
+        UnitCount,
+        (Timestamp, from),
+        (Timestamp, to)
+    )?;
+    let answered = load_sql!(
+        conn,
+        "SELECT unit_code AS unit, received_at, answered_at, due_at FROM questions \
+         WHERE answered_at >= ? AND answered_at < ?",
+        Answered,
+        (Timestamp, from),
+        (Timestamp, to)
+    )?;
+    // Open at the end: unanswered, or answered only after it. Two index ranges, not an OR.
+    let unanswered = load_sql!(
+        conn,
+        "SELECT unit_code AS unit, COUNT(*) AS n FROM questions \
+         WHERE answered_at IS NULL AND due_at < ? AND received_at < ? \
+         AND (rejected_at IS NULL OR rejected_at >= ?) GROUP BY unit_code",
+        UnitCount,
+        (Timestamp, to),
+        (Timestamp, to),
+        (Timestamp, to)
+    )?;
+    let answered_later = load_sql!(
+        conn,
+        "SELECT unit_code AS unit, COUNT(*) AS n FROM questions \
+         WHERE answered_at >= ? AND due_at < ? AND received_at < ? \
+         AND (rejected_at IS NULL OR rejected_at >= ?) GROUP BY unit_code",
+        UnitCount,
+        (Timestamp, to),
+        (Timestamp, to),
+        (Timestamp, to),
+        (Timestamp, to)
+    )?;
+    let mut overdue_open = by_unit(unanswered);
+    for (unit, n) in by_unit(answered_later) {
+        *overdue_open.entry(unit).or_insert(0) += n;
+    }
+    Ok(QuestionFigures {
+        received: by_unit(received),
+        answered,
+        overdue_open,
+    })
+}
+
+#[derive(Debug, QueryableByName)]
+struct Item {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Timestamp)]
+    submitted_at: NaiveDateTime,
+}
+
+/// The not-rejected submissions of a unit (and category, if given) first submitted in
+/// `[from, to)`, oldest first: the items that may count for an obligation.
+pub fn obligation_items(
+    conn: &mut DbConnection,
+    unit: &str,
+    category: Option<&str>,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<(String, NaiveDateTime)>> {
+    let rows = match category {
+        Some(category) => load_sql!(
+            conn,
+            "SELECT id, submitted_at FROM submissions WHERE unit_code = ? AND category_code = ? \
+             AND submitted_at >= ? AND submitted_at < ? AND status <> 'rejected' \
+             ORDER BY submitted_at, id",
+            Item,
+            (Text, unit),
+            (Text, category),
+            (Timestamp, from),
+            (Timestamp, to)
+        )?,
+        None => load_sql!(
+            conn,
+            "SELECT id, submitted_at FROM submissions WHERE unit_code = ? \
+             AND submitted_at >= ? AND submitted_at < ? AND status <> 'rejected' \
+             ORDER BY submitted_at, id",
+            Item,
+            (Text, unit),
+            (Timestamp, from),
+            (Timestamp, to)
+        )?,
+    };
+    Ok(rows.into_iter().map(|r| (r.id, r.submitted_at)).collect())
+}
+
+#[derive(Debug, QueryableByName)]
+struct StatusCount {
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Live counters for dashboards.
+#[derive(Debug, Default, Clone)]
+pub struct Overview {
+    /// Submissions by status.
+    pub submissions_by_status: Vec<(String, i64)>,
+    /// Questions waiting for an answer.
+    pub questions_open: i64,
+    /// Of those, past their due time.
+    pub questions_overdue: i64,
+    /// Questions first answered since `month_start`.
+    pub questions_answered_this_month: i64,
+    /// Units with the most overdue questions, most first.
+    pub most_overdue: Vec<(String, i64)>,
+}
+
+/// Reads the dashboard counters as of `now`.
+pub fn overview(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    month_start: NaiveDateTime,
+) -> QueryResult<Overview> {
+    let statuses = load_sql!(
+        conn,
+        "SELECT status, COUNT(*) AS n FROM submissions GROUP BY status ORDER BY status",
+        StatusCount
+    )?;
+    let open = load_sql!(
+        conn,
+        "SELECT status, COUNT(*) AS n FROM questions \
+         WHERE status IN ('received', 'assigned') GROUP BY status",
+        StatusCount
+    )?;
+    let overdue = load_sql!(
+        conn,
+        "SELECT unit_code AS unit, COUNT(*) AS n FROM questions \
+         WHERE status IN ('received', 'assigned') AND due_at < ? GROUP BY unit_code",
+        UnitCount,
+        (Timestamp, now)
+    )?;
+    let answered = load_sql!(
+        conn,
+        "SELECT NULL AS unit, COUNT(*) AS n FROM questions WHERE answered_at >= ?",
+        UnitCount,
+        (Timestamp, month_start)
+    )?;
+    let questions_overdue = overdue.iter().map(|r| r.n).sum();
+    let mut most_overdue: Vec<(String, i64)> = overdue
+        .into_iter()
+        .filter_map(|r| r.unit.map(|u| (u, r.n)))
+        .collect();
+    most_overdue.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    most_overdue.truncate(5);
+    Ok(Overview {
+        submissions_by_status: statuses.into_iter().map(|r| (r.status, r.n)).collect(),
+        questions_open: open.iter().map(|r| r.n).sum(),
+        questions_overdue,
+        questions_answered_this_month: answered.first().map_or(0, |r| r.n),
+        most_overdue,
+    })
+}
