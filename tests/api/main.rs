@@ -11,4 +11,5 @@ mod helpers;
 mod openapi;
 mod questions;
 mod reference;
+mod stats;
 mod submissions;
