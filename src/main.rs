@@ -24,6 +24,8 @@ Commands:
   openapi      print the OpenAPI document as JSON
   create-user --username NAME --role admin|editor|officer|viewer [--unit CODE] [--display-name NAME]
                create a user account; the password is read from standard input
+  generate-demo --submissions N --questions M [--seed S]
+               fill the configured database with realistic demonstration data
   healthcheck  ask the running service on PORTAL_ADDR's port whether it is ready (for containers)
   help         print this text
 
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         }
         "healthcheck" => healthcheck(),
         "create-user" => create_user(std::env::args().skip(2).collect()),
+        "generate-demo" => generate_demo(std::env::args().skip(2).collect()),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
@@ -157,6 +160,38 @@ fn create_user(args: Vec<String>) -> anyhow::Result<()> {
         user.username,
         user.role.as_str(),
         user.id
+    );
+    Ok(())
+}
+
+/// Fills the database with demonstration data.
+fn generate_demo(args: Vec<String>) -> anyhow::Result<()> {
+    let (mut submissions, mut questions, mut seed) = (0usize, 0usize, 42u64);
+    let mut args = args.into_iter();
+    while let Some(flag) = args.next() {
+        let value = args
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("{flag} needs a value"))?;
+        let number = || {
+            value
+                .parse::<u64>()
+                .map_err(|_| anyhow::anyhow!("{flag} needs a whole number"))
+        };
+        match flag.as_str() {
+            "--submissions" => submissions = number()? as usize,
+            "--questions" => questions = number()? as usize,
+            "--seed" => seed = number()?,
+            other => anyhow::bail!("unknown option {other}\n\n{USAGE}"),
+        }
+    }
+    let settings = settings()?;
+    let pool = db::connect(&settings.database_url, 1)?;
+    prepare_database(&pool, &settings)?;
+    let mut conn = pool.get()?;
+    let made = portal_api::demo::generate(&mut conn, submissions, questions, seed)?;
+    println!(
+        "generated {} submissions and {} questions in {:.1} s",
+        made.submissions, made.questions, made.seconds
     );
     Ok(())
 }

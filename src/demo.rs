@@ -1,0 +1,448 @@
+//! `portal-api generate-demo`: realistic data straight into the database, for trying the
+//! service and for measuring it. Rows go in batches of a few hundred, a transaction per batch.
+
+use std::time::Instant;
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::{Connection, Insertable};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::db::schema::{
+    question_replies, questions, submission_events, submission_revisions, submissions,
+};
+use crate::db::{self, DbConnection};
+use crate::domain::calendar::local_date;
+use crate::domain::question::tracking_code;
+use crate::domain::text::fold;
+
+const BATCH: usize = 500;
+
+const TOPICS: &[&str] = &[
+    "tuyển dụng công chức",
+    "cải cách hành chính",
+    "chuyển đổi số",
+    "xây dựng nông thôn mới",
+    "phòng chống thiên tai",
+    "an toàn giao thông",
+    "thu hút đầu tư",
+    "đào tạo nghề",
+    "bảo hiểm xã hội",
+    "giải phóng mặt bằng",
+    "cấp giấy chứng nhận quyền sử dụng đất",
+    "hỗ trợ doanh nghiệp nhỏ và vừa",
+    "nghiên cứu khoa học",
+    "y tế cơ sở",
+    "giáo dục phổ thông",
+    "du lịch sinh thái",
+    "bảo vệ môi trường",
+    "quy hoạch đô thị",
+    "phát triển cây điều",
+    "dịch vụ công trực tuyến",
+];
+const KINDS: &[&str] = &[
+    "Thông báo",
+    "Kế hoạch",
+    "Hướng dẫn",
+    "Báo cáo kết quả",
+    "Tin hoạt động",
+    "Quyết định",
+];
+const PLACES: &[&str] = &[
+    "Đồng Xoài",
+    "Bình Long",
+    "Phước Long",
+    "Chơn Thành",
+    "Bù Đăng",
+    "Bù Đốp",
+    "Bù Gia Mập",
+    "Đồng Phú",
+    "Hớn Quản",
+    "Lộc Ninh",
+    "Phú Riềng",
+];
+const NAMES: &[&str] = &["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi"];
+const GIVEN: &[&str] = &[
+    "Văn An",
+    "Thị Bình",
+    "Minh Châu",
+    "Quốc Dũng",
+    "Thị Hoa",
+    "Đức Long",
+];
+
+/// What was generated, and how fast.
+#[derive(Debug, Default)]
+pub struct Generated {
+    /// Submissions inserted.
+    pub submissions: usize,
+    /// Questions inserted.
+    pub questions: usize,
+    /// Seconds taken.
+    pub seconds: f64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = submissions)]
+struct SubmissionRow {
+    id: String,
+    unit_code: String,
+    category_code: String,
+    title: String,
+    summary: String,
+    body: String,
+    attachments: String,
+    status: String,
+    version: i32,
+    author: String,
+    search_text: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    submitted_at: Option<NaiveDateTime>,
+    published_at: Option<NaiveDateTime>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = submission_revisions)]
+struct RevisionRow {
+    submission_id: String,
+    version: i32,
+    category_code: String,
+    title: String,
+    summary: String,
+    body: String,
+    attachments: String,
+    author: String,
+    created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = submission_events)]
+struct EventRow {
+    submission_id: String,
+    version: i32,
+    action: String,
+    from_status: Option<String>,
+    to_status: String,
+    actor: String,
+    note: Option<String>,
+    created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = questions)]
+struct QuestionRow {
+    id: String,
+    tracking_code: String,
+    access_key_hash: String,
+    title: String,
+    body: String,
+    category_code: Option<String>,
+    unit_code: Option<String>,
+    asker_name: String,
+    asker_email: Option<String>,
+    asker_phone: Option<String>,
+    publish_consent: bool,
+    status: String,
+    search_text: String,
+    received_at: NaiveDateTime,
+    due_at: NaiveDateTime,
+    answered_at: Option<NaiveDateTime>,
+    published_at: Option<NaiveDateTime>,
+    updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = question_replies)]
+struct ReplyRow {
+    question_id: String,
+    body: String,
+    unit_code: Option<String>,
+    author: String,
+    created_at: NaiveDateTime,
+}
+
+/// Inserts rows in one multi-row statement through the backend's own connection.
+macro_rules! insert_batch {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            DbConnection::Sqlite(c) => diesel::insert_into($table).values($rows).execute(c),
+            DbConnection::Pg(c) => diesel::insert_into($table).values($rows).execute(c),
+        }
+    };
+}
+
+fn pick<'a>(rng: &mut StdRng, items: &'a [&'a str]) -> &'a str {
+    items[rng.random_range(0..items.len())]
+}
+
+/// A moment in 2024–2025, during office hours in Vietnam.
+fn moment(rng: &mut StdRng, start: NaiveDate) -> NaiveDateTime {
+    let day = start + Duration::days(rng.random_range(0..730));
+    day.and_hms_opt(
+        1 + rng.random_range(0..9),
+        rng.random_range(0..60),
+        rng.random_range(0..60),
+    )
+    .unwrap_or_default()
+}
+
+/// Generates `n_submissions` submissions and `n_questions` questions (with replies for most).
+pub fn generate(
+    conn: &mut DbConnection,
+    n_submissions: usize,
+    n_questions: usize,
+    seed: u64,
+) -> anyhow::Result<Generated> {
+    let started = Instant::now();
+    if let DbConnection::Sqlite(c) = conn {
+        // A bulk load that can be redone: no fsync per batch. The command's connection is
+        // not reused by a server.
+        diesel::connection::SimpleConnection::batch_execute(c, "PRAGMA synchronous = OFF")?;
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    let units: Vec<String> = db::units::list(conn, Default::default())?
+        .into_iter()
+        .map(|u| u.code)
+        .collect();
+    let categories: Vec<String> = db::categories::list(conn)?
+        .into_iter()
+        .map(|c| c.code)
+        .collect();
+    anyhow::ensure!(
+        !units.is_empty() && !categories.is_empty(),
+        "the database has no reference data"
+    );
+    let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default();
+    let calendar = db::holidays::calendar(conn, start, start + Duration::days(1200))?;
+    let statuses = [
+        ("published", 60),
+        ("submitted", 10),
+        ("in_review", 5),
+        ("returned", 8),
+        ("rejected", 5),
+        ("draft", 7),
+        ("unpublished", 5),
+    ];
+
+    let mut done = 0;
+    while done < n_submissions {
+        let n = BATCH.min(n_submissions - done);
+        let mut subs = Vec::with_capacity(n);
+        let mut revisions = Vec::with_capacity(n);
+        let mut events = Vec::with_capacity(2 * n);
+        for _ in 0..n {
+            let id = uuid::Uuid::from_u128(rng.random()).to_string();
+            let unit = units[rng.random_range(0..units.len())].clone();
+            let category = categories[rng.random_range(0..categories.len())].clone();
+            let title = format!(
+                "{} về {} tại {}",
+                pick(&mut rng, KINDS),
+                pick(&mut rng, TOPICS),
+                pick(&mut rng, PLACES)
+            );
+            let summary = format!(
+                "Triển khai {} năm {}",
+                pick(&mut rng, TOPICS),
+                2024 + rng.random_range(0..2)
+            );
+            let body = format!(
+                "<p>{} triển khai {} trên địa bàn {}, góp phần nâng cao chất lượng {}.</p>",
+                pick(&mut rng, KINDS),
+                pick(&mut rng, TOPICS),
+                pick(&mut rng, PLACES),
+                pick(&mut rng, TOPICS)
+            );
+            let mut roll = rng.random_range(0..100);
+            let mut status = "published";
+            for (candidate, weight) in statuses {
+                if roll < weight {
+                    status = candidate;
+                    break;
+                }
+                roll -= weight;
+            }
+            let created = moment(&mut rng, start);
+            let submitted =
+                (status != "draft").then(|| created + Duration::minutes(rng.random_range(5..600)));
+            let published = matches!(status, "published" | "unpublished")
+                .then(|| submitted.unwrap_or(created) + Duration::hours(rng.random_range(1..72)));
+            let author = format!("user:demo-{unit}");
+            let search = fold(&format!("{title} {summary} {body}"));
+            revisions.push(RevisionRow {
+                submission_id: id.clone(),
+                version: 1,
+                category_code: category.clone(),
+                title: title.clone(),
+                summary: summary.clone(),
+                body: body.clone(),
+                attachments: "[]".into(),
+                author: author.clone(),
+                created_at: created,
+            });
+            events.push(EventRow {
+                submission_id: id.clone(),
+                version: 1,
+                action: "create".into(),
+                from_status: None,
+                to_status: if status == "draft" {
+                    "draft"
+                } else {
+                    "submitted"
+                }
+                .into(),
+                actor: author.clone(),
+                note: None,
+                created_at: created,
+            });
+            let mut version = 1;
+            let last_step = match status {
+                "published" | "unpublished" => Some(("publish", "published", published)),
+                "returned" => Some((
+                    "return",
+                    "returned",
+                    submitted.map(|t| t + Duration::days(2)),
+                )),
+                "rejected" => Some((
+                    "reject",
+                    "rejected",
+                    submitted.map(|t| t + Duration::days(2)),
+                )),
+                "in_review" => Some((
+                    "start_review",
+                    "in_review",
+                    submitted.map(|t| t + Duration::hours(3)),
+                )),
+                _ => None,
+            };
+            if let Some((action, to, Some(at))) = last_step {
+                version += 1;
+                events.push(EventRow {
+                    submission_id: id.clone(),
+                    version,
+                    action: action.into(),
+                    from_status: Some("submitted".into()),
+                    to_status: to.into(),
+                    actor: "user:demo-editor".into(),
+                    note: matches!(action, "return" | "reject").then(|| "Cần bổ sung".into()),
+                    created_at: at,
+                });
+            }
+            subs.push(SubmissionRow {
+                id,
+                unit_code: unit,
+                category_code: category,
+                title,
+                summary,
+                body,
+                attachments: "[]".into(),
+                status: status.into(),
+                version,
+                author,
+                search_text: search,
+                created_at: created,
+                updated_at: published.or(submitted).unwrap_or(created),
+                submitted_at: submitted,
+                published_at: published,
+            });
+        }
+        conn.transaction::<_, anyhow::Error, _>(|conn| {
+            insert_batch!(conn, submissions::table, &subs)?;
+            insert_batch!(conn, submission_revisions::table, &revisions)?;
+            for chunk in events.chunks(BATCH) {
+                insert_batch!(conn, submission_events::table, chunk)?;
+            }
+            Ok(())
+        })?;
+        done += n;
+    }
+
+    let mut done = 0;
+    while done < n_questions {
+        let n = BATCH.min(n_questions - done);
+        let mut qs = Vec::with_capacity(n);
+        let mut replies = Vec::with_capacity(n);
+        for _ in 0..n {
+            let id = uuid::Uuid::from_u128(rng.random()).to_string();
+            let received = moment(&mut rng, start);
+            let unit = (rng.random_range(0..10) > 0)
+                .then(|| units[rng.random_range(0..units.len())].clone());
+            let due = calendar
+                .deadline_after(received.and_utc(), 15)
+                .due_at
+                .naive_utc();
+            let answered = (unit.is_some() && rng.random_range(0..100) < 85).then(|| {
+                // Most answers come within the deadline, some after it.
+                received + Duration::hours(rng.random_range(2..(24 * 30)))
+            });
+            let consent = rng.random_range(0..2) == 0;
+            let status = match (answered, &unit) {
+                (Some(_), _) if consent && rng.random_range(0..2) == 0 => "published",
+                (Some(_), _) => "answered",
+                (None, Some(_)) => "assigned",
+                (None, None) => "received",
+            };
+            let title = format!(
+                "Hỏi về {} ở {}",
+                pick(&mut rng, TOPICS),
+                pick(&mut rng, PLACES)
+            );
+            let body = format!(
+                "Xin cho biết thủ tục và thời hạn liên quan đến {}.",
+                pick(&mut rng, TOPICS)
+            );
+            let name = format!("{} {}", pick(&mut rng, NAMES), pick(&mut rng, GIVEN));
+            let code_year = local_date(received.and_utc());
+            let code = format!(
+                "{}{}",
+                tracking_code(chrono::Datelike::year(&code_year)),
+                &id[..4]
+            );
+            if let Some(at) = answered {
+                replies.push(ReplyRow {
+                    question_id: id.clone(),
+                    body: format!(
+                        "Trả lời: về {}, đề nghị liên hệ bộ phận một cửa.",
+                        pick(&mut rng, TOPICS)
+                    ),
+                    unit_code: unit.clone(),
+                    author: "user:demo-officer".into(),
+                    created_at: at,
+                });
+            }
+            qs.push(QuestionRow {
+                search_text: fold(&format!("{title} {body}")),
+                id,
+                tracking_code: code,
+                access_key_hash: "demo".into(),
+                title,
+                body,
+                category_code: Some(categories[rng.random_range(0..categories.len())].clone()),
+                unit_code: unit,
+                asker_name: name,
+                asker_email: Some("demo@example.vn".into()),
+                asker_phone: None,
+                publish_consent: consent,
+                status: status.into(),
+                received_at: received,
+                due_at: due,
+                answered_at: answered,
+                published_at: (status == "published")
+                    .then(|| answered.unwrap_or(received) + Duration::days(1)),
+                updated_at: answered.unwrap_or(received),
+            });
+        }
+        conn.transaction::<_, anyhow::Error, _>(|conn| {
+            insert_batch!(conn, questions::table, &qs)?;
+            insert_batch!(conn, question_replies::table, &replies)?;
+            Ok(())
+        })?;
+        done += n;
+    }
+    Ok(Generated {
+        submissions: n_submissions,
+        questions: n_questions,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
