@@ -44,15 +44,7 @@ async fn the_first_start_prints_a_generated_admin_password_once() {
     let first = portal_api(&db, &["migrate"], "");
     let log = text(&first);
     assert!(first.status.success(), "{log}");
-    let password = log
-        .split("password=")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .map(|p| {
-            p.trim_matches(|c: char| !c.is_ascii_alphanumeric())
-                .to_string()
-        })
-        .unwrap_or_else(|| panic!("no generated password in: {log}"));
+    let password = generated_password(&log);
     assert_eq!(password.len(), 20, "{log}");
     let again = portal_api(&db, &["migrate"], "");
     assert!(
@@ -111,4 +103,84 @@ async fn create_user_reads_the_password_from_standard_input() {
         "invalid_credentials",
     )
     .await;
+}
+
+#[tokio::test]
+async fn generate_demo_fills_the_database_with_usable_data() {
+    let db = TestDb::create();
+    let out = portal_api(
+        &db,
+        &[
+            "generate-demo",
+            "--submissions",
+            "120",
+            "--questions",
+            "80",
+            "--seed",
+            "7",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("generated 120 submissions and 80 questions"),
+        "{}",
+        text(&out)
+    );
+    let app = start(TestDb::Shared { url: db.url() }, &[]).await;
+    let admin = app.token("admin", &generated_password(&text(&out))).await;
+    let all = json(
+        app.get_as(&admin, "/api/v1/submissions?limit=100").await,
+        200,
+    )
+    .await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 100);
+    assert!(all["next_cursor"].is_string());
+    let public = json(
+        app.get("/api/v1/public/articles?q=chuyen%20doi%20so").await,
+        200,
+    )
+    .await;
+    for article in public["items"].as_array().unwrap() {
+        let text = format!(
+            "{} {} {}",
+            article["title"], article["summary"], article["body"]
+        );
+        assert!(text.contains("chuyển đổi số"), "{text}");
+    }
+    let report = json(
+        app.get_as(&admin, "/api/v1/stats/quarterly?year=2024&quarter=3")
+            .await,
+        200,
+    )
+    .await;
+    assert!(
+        report["totals"]["submissions"]["received"]
+            .as_i64()
+            .unwrap()
+            > 0,
+        "{report}"
+    );
+    assert!(
+        report["totals"]["questions"]["received"].as_i64().unwrap() > 0,
+        "{report}"
+    );
+    problem(
+        app.get("/api/v1/public/articles/none").await,
+        404,
+        "not_found",
+    )
+    .await;
+}
+
+/// The admin password a first start printed in its log.
+fn generated_password(log: &str) -> String {
+    log.split("password=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(|p| {
+            p.trim_matches(|c: char| !c.is_ascii_alphanumeric())
+                .to_string()
+        })
+        .unwrap_or_else(|| panic!("no generated password in: {log}"))
 }
