@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::extract::{Json, Query};
 use super::submissions::{after_cursor, parse_after};
 use super::{date_range, page_limit, Page};
-use crate::auth::accounts::random_token;
+use crate::auth::accounts::{check_unit, random_token};
 use crate::auth::policy::{is_board, Role};
 use crate::auth::Principal;
 use crate::db::questions::{self as store, Asker, Filter, Question, Reply};
@@ -266,22 +266,8 @@ fn check_question_refs(
     unit: Option<&str>,
     category: Option<&str>,
 ) -> Result<Option<i32>, ApiError> {
-    if let Some(unit) = unit {
-        match db::units::is_active(conn, unit)? {
-            None => {
-                return Err(ApiError::invalid_field(
-                    "unit",
-                    format!("no unit has the code {unit:?}"),
-                ))
-            }
-            Some(false) => {
-                return Err(ApiError::invalid_field(
-                    "unit",
-                    format!("unit {unit:?} is deactivated and takes no new questions"),
-                ))
-            }
-            Some(true) => {}
-        }
+    if unit.is_some() {
+        check_unit(conn, Role::Officer, unit)?;
     }
     match category {
         None => Ok(None),
@@ -408,9 +394,7 @@ async fn tracked(
         let Some(q) = store::find_by_code(conn, &code)? else {
             return Ok(None);
         };
-        let replies = store::replies(conn, std::slice::from_ref(&q.id))?
-            .remove(&q.id)
-            .unwrap_or_default();
+        let replies = store::replies_of(conn, &q.id)?;
         Ok(Some((q, replies)))
     })
     .await?;
@@ -509,9 +493,7 @@ pub async fn rate(
             }));
         }
         let q = store::find(conn, &id)?.ok_or_else(|| ApiError::not_found("Question"))?;
-        let replies = store::replies(conn, std::slice::from_ref(&id))?
-            .remove(&id)
-            .unwrap_or_default();
+        let replies = store::replies_of(conn, &id)?;
         Ok((q, replies))
     })
     .await?;
@@ -656,9 +638,7 @@ async fn visible(
         let Some(q) = store::find(conn, &id)? else {
             return Ok(None);
         };
-        let replies = store::replies(conn, std::slice::from_ref(&id))?
-            .remove(&id)
-            .unwrap_or_default();
+        let replies = store::replies_of(conn, &id)?;
         Ok(Some((q, replies)))
     })
     .await?;
@@ -845,9 +825,7 @@ pub async fn reply(
                 ));
             }
             let q = store::find(conn, &q.id)?.ok_or_else(|| ApiError::not_found("Question"))?;
-            let replies = store::replies(conn, std::slice::from_ref(&q.id))?
-                .remove(&q.id)
-                .unwrap_or_default();
+            let replies = store::replies_of(conn, &q.id)?;
             Ok((q, replies))
         })
     })
@@ -947,9 +925,7 @@ pub async fn transition_question(
                 ));
             }
             let q = store::find(conn, &q.id)?.ok_or_else(|| ApiError::not_found("Question"))?;
-            let replies = store::replies(conn, std::slice::from_ref(&q.id))?
-                .remove(&q.id)
-                .unwrap_or_default();
+            let replies = store::replies_of(conn, &q.id)?;
             Ok((q, replies))
         })
     })
@@ -1088,9 +1064,7 @@ pub async fn get_public_question(
         let Some(q) = store::find(conn, &id)?.filter(|q| q.status == Status::Published) else {
             return Ok(None);
         };
-        let replies = store::replies(conn, std::slice::from_ref(&id))?
-            .remove(&id)
-            .unwrap_or_default();
+        let replies = store::replies_of(conn, &id)?;
         Ok(Some((q, replies)))
     })
     .await?;

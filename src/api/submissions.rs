@@ -10,7 +10,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{Json, Query};
 use super::{date_range, double_option, page_limit, Cursor, Page};
-use crate::auth::policy::{handles_submissions, is_board};
+use crate::auth::accounts::check_unit;
+use crate::auth::policy::{handles_submissions, is_board, Role};
 use crate::auth::Principal;
 use crate::db::idempotency::{self, Claim};
 use crate::db::submissions::{self as store, After, Content, Filter, Submission};
@@ -258,21 +259,7 @@ fn checked_content(raw: Content) -> Result<Content, ApiError> {
 
 /// Checks that a category exists and a unit can take new items.
 fn check_references(conn: &mut DbConnection, unit: &str, category: &str) -> Result<(), ApiError> {
-    match db::units::is_active(conn, unit)? {
-        None => {
-            return Err(ApiError::invalid_field(
-                "unit",
-                format!("no unit has the code {unit:?}"),
-            ))
-        }
-        Some(false) => {
-            return Err(ApiError::invalid_field(
-                "unit",
-                format!("unit {unit:?} is deactivated and takes no new items"),
-            ))
-        }
-        Some(true) => {}
-    }
+    check_unit(conn, Role::Officer, Some(unit))?;
     if db::categories::find(conn, category)?.is_none() {
         return Err(ApiError::invalid_field(
             "category",

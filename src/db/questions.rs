@@ -241,6 +241,13 @@ pub fn replies(
     Ok(by_question)
 }
 
+/// The replies to one question, oldest first.
+pub fn replies_of(conn: &mut DbConnection, id: &str) -> QueryResult<Vec<Reply>> {
+    Ok(replies(conn, &[id.to_string()])?
+        .remove(id)
+        .unwrap_or_default())
+}
+
 /// Moves a question still in `from` to `to` with the given unit; false if it moved meanwhile.
 pub fn assign(
     conn: &mut DbConnection,

@@ -2,7 +2,7 @@
 //!
 //! All dates are calendar dates in Vietnam; the database layer converts stored UTC times.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -64,8 +64,6 @@ fn due_in(last_month: Month, last_day: NaiveDate, due_day: Option<u32>) -> Naive
         None => last_day,
     }
 }
-
-use chrono::Datelike;
 
 /// The periods of an obligation that overlap both its own life (`starts_on` to `ends_on`) and
 /// the range `from`–`to`, in order.
