@@ -13,6 +13,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::token::TokenKeys;
 use crate::auth::{accounts, AccountCache};
 use crate::config::{Environment, Settings};
+use crate::db::writer::Writer;
 use crate::db::{self, DbPool};
 use crate::error::{self, ApiError};
 use crate::metrics::Metrics;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub accounts: AccountCache,
     /// The per-address limit on asking questions.
     pub question_limit: RateLimiter,
+    /// Group commit for the high-volume inserts (questions, submissions).
+    pub writer: Writer,
 }
 
 impl AppState {
@@ -63,12 +66,13 @@ impl Application {
         let workers = settings.workers;
         let questions_per_minute = settings.questions_per_minute;
         let state = web::Data::new(AppState {
-            pool,
+            pool: pool.clone(),
             settings,
             metrics: Metrics::default(),
             tokens,
             accounts: AccountCache::default(),
             question_limit: RateLimiter::new(questions_per_minute),
+            writer: Writer::start(pool.clone()),
         });
         let server = serve(listener, state, workers)?;
         Ok(Self { port, server })

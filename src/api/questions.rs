@@ -203,8 +203,9 @@ pub async fn ask(
     let hashed_key = access_key.clone();
     let default_days = state.settings.default_answer_days;
     let now = state.now();
-    let question = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
+    let question = state
+        .writer
+        .write(move |conn| {
             let days =
                 check_question_refs(conn, request.unit.as_deref(), request.category.as_deref())?
                     .unwrap_or(default_days);
@@ -250,8 +251,7 @@ pub async fn ask(
             store::insert(conn, &question, &folded)?;
             Ok::<_, ApiError>(question)
         })
-    })
-    .await?;
+        .await?;
     Ok(HttpResponse::Created().json(AskResponse {
         tracking_code: question.tracking_code,
         access_key,

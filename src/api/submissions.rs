@@ -353,43 +353,46 @@ pub async fn create_submission(
         .ok_or(ApiError::Forbidden)?;
     let subject = principal.subject.clone();
 
-    let outcome = db::run(&state.pool, move |conn| {
-        if let Some(key) = &key {
-            match idempotency::claim(conn, &subject, key, &hash, db::now())? {
-                Claim::Fresh => {}
-                Claim::Replay { status, body } => return Ok(Err((status, body))),
-                Claim::Mismatch => return Err(ApiError::IdempotencyKeyReused),
-                Claim::InProgress => {
-                    return Err(ApiError::Conflict(
-                        "A request with this Idempotency-Key is still running; retry later".into(),
-                    ))
-                }
-            }
-        }
-        let created = conn.transaction(|conn| {
-            check_references(conn, &unit, &content.category)?;
-            let id = uuid::Uuid::new_v4().to_string();
-            store::insert(conn, &id, &unit, &content, status, &subject, db::now())?;
-            let submission = store::find(conn, &id)?
-                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("submission vanished")))?;
-            let response = SubmissionResponse::new(submission, actor);
+    let outcome = state
+        .writer
+        .write(move |conn| {
             if let Some(key) = &key {
-                let body = serde_json::to_string(&response).map_err(anyhow::Error::from)?;
-                idempotency::complete(conn, &subject, key, 201, &body)?;
-            }
-            Ok::<_, ApiError>(response)
-        });
-        match created {
-            Ok(response) => Ok(Ok(response)),
-            Err(e) => {
-                if let Some(key) = &key {
-                    idempotency::release(conn, &subject, key)?;
+                match idempotency::claim(conn, &subject, key, &hash, db::now())? {
+                    Claim::Fresh => {}
+                    Claim::Replay { status, body } => return Ok(Err((status, body))),
+                    Claim::Mismatch => return Err(ApiError::IdempotencyKeyReused),
+                    Claim::InProgress => {
+                        return Err(ApiError::Conflict(
+                            "A request with this Idempotency-Key is still running; retry later"
+                                .into(),
+                        ))
+                    }
                 }
-                Err(e)
             }
-        }
-    })
-    .await?;
+            let created = conn.transaction(|conn| {
+                check_references(conn, &unit, &content.category)?;
+                let id = uuid::Uuid::new_v4().to_string();
+                store::insert(conn, &id, &unit, &content, status, &subject, db::now())?;
+                let submission = store::find(conn, &id)?
+                    .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("submission vanished")))?;
+                let response = SubmissionResponse::new(submission, actor);
+                if let Some(key) = &key {
+                    let body = serde_json::to_string(&response).map_err(anyhow::Error::from)?;
+                    idempotency::complete(conn, &subject, key, 201, &body)?;
+                }
+                Ok::<_, ApiError>(response)
+            });
+            match created {
+                Ok(response) => Ok(Ok(response)),
+                Err(e) => {
+                    if let Some(key) = &key {
+                        idempotency::release(conn, &subject, key)?;
+                    }
+                    Err(e)
+                }
+            }
+        })
+        .await?;
     match outcome {
         Ok(response) => Ok(respond(actix_web::http::StatusCode::CREATED, &response)),
         Err((status, body)) => replay(status, body),

@@ -13,6 +13,7 @@ pub mod seed;
 pub mod stats;
 pub mod submissions;
 pub mod units;
+pub mod writer;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

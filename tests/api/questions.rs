@@ -635,3 +635,44 @@ async fn the_per_address_limit_answers_429_with_retry_after() {
     // Another client behind the same proxy has its own count.
     json(send("198.51.100.7").await, 201).await;
 }
+
+#[tokio::test]
+async fn questions_asked_at_once_are_each_stored_or_refused_on_their_own() {
+    let app = spawn_app_with(&[("PORTAL_QUESTIONS_PER_MINUTE", "1000")]).await;
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..24 {
+        let unit = if i % 3 == 0 { "khong-co" } else { "so-noi-vu" };
+        let req = app
+            .client
+            .post(format!("{}/api/v1/questions", app.address))
+            .json(&question(&format!("Câu hỏi {i}"), Some(unit)));
+        set.spawn(async move {
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        });
+    }
+    let answers = set.join_all().await;
+    let stored: Vec<&Value> = answers
+        .iter()
+        .filter(|(s, _)| *s == 201)
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(stored.len(), 16);
+    assert_eq!(answers.iter().filter(|(s, _)| *s == 422).count(), 8);
+    for asked in stored {
+        let code = asked["tracking_code"].as_str().unwrap();
+        json(
+            track(&app, code, asked["access_key"].as_str().unwrap()).await,
+            200,
+        )
+        .await;
+    }
+    let editor = app.user("editor", None).await;
+    let list = json(
+        app.get_as(&editor.token, "/api/v1/questions?limit=100")
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 16);
+}

@@ -1,0 +1,135 @@
+//! Group commit: one writer connection that runs concurrent inserts in one transaction.
+//!
+//! SQLite with `synchronous=FULL` pays one fsync per commit, which caps single-row inserts at a
+//! few thousand a second however many requests wait. The writer takes every job that is
+//! waiting, runs each in its own savepoint (so one failing job rolls back alone), commits once,
+//! and only then answers each caller: an acknowledged write is on disk.
+
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::thread;
+
+use diesel::Connection;
+use tokio::sync::oneshot;
+
+use super::{DbConnection, DbPool};
+use crate::error::ApiError;
+
+/// Most jobs committed together.
+const MAX_GROUP: usize = 512;
+/// Jobs that may wait for the writer before callers are told to retry.
+const QUEUE: usize = 4096;
+
+trait Job: Send {
+    /// Runs inside the group's transaction, in a savepoint of its own.
+    fn run(&mut self, conn: &mut DbConnection);
+    /// Answers the caller once the group committed (`None`) or failed (`Some(why)`).
+    fn finish(self: Box<Self>, commit_error: Option<&str>);
+}
+
+struct Task<T, F> {
+    work: Option<F>,
+    result: Option<Result<T, ApiError>>,
+    reply: oneshot::Sender<Result<T, ApiError>>,
+}
+
+impl<T, F> Job for Task<T, F>
+where
+    T: Send,
+    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send,
+{
+    fn run(&mut self, conn: &mut DbConnection) {
+        if let Some(work) = self.work.take() {
+            self.result = Some(conn.transaction(work));
+        }
+    }
+
+    fn finish(self: Box<Self>, commit_error: Option<&str>) {
+        let result = match (commit_error, self.result) {
+            (Some(why), Some(Ok(_))) => Err(ApiError::Unavailable(format!(
+                "The database did not store the change ({why}); send it again"
+            ))),
+            (_, Some(result)) => result,
+            (_, None) => Err(ApiError::Internal(anyhow::anyhow!("write job did not run"))),
+        };
+        let _ = self.reply.send(result);
+    }
+}
+
+/// A handle to the writer thread.
+#[derive(Clone)]
+pub struct Writer {
+    jobs: SyncSender<Box<dyn Job>>,
+}
+
+impl Writer {
+    /// Starts the writer thread; it draws its connection from the pool when it has work.
+    pub fn start(pool: DbPool) -> Self {
+        let (jobs, queue) = mpsc::sync_channel::<Box<dyn Job>>(QUEUE);
+        thread::Builder::new()
+            .name("db-writer".into())
+            .spawn(move || serve(pool, queue))
+            .expect("start the database writer thread");
+        Self { jobs }
+    }
+
+    /// Runs `work` in the next group commit and returns its result once it is durable.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let task: Box<dyn Job> = Box::new(Task {
+            work: Some(work),
+            result: None,
+            reply,
+        });
+        self.jobs.try_send(task).map_err(|e| match e {
+            mpsc::TrySendError::Full(_) => {
+                ApiError::Unavailable("The service is busy writing; retry shortly".into())
+            }
+            mpsc::TrySendError::Disconnected(_) => {
+                ApiError::Internal(anyhow::anyhow!("the database writer stopped"))
+            }
+        })?;
+        answer
+            .await
+            .map_err(|_| ApiError::Internal(anyhow::anyhow!("the database writer dropped a job")))?
+    }
+}
+
+fn serve(pool: DbPool, queue: Receiver<Box<dyn Job>>) {
+    while let Ok(first) = queue.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match queue.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut conn = match pool.get() {
+            Ok(conn) => conn,
+            Err(e) => {
+                let why = e.to_string();
+                tracing::warn!(error = %why, "database writer has no connection");
+                for job in group {
+                    job.finish(Some(&why));
+                }
+                continue;
+            }
+        };
+        let committed = conn.transaction::<_, diesel::result::Error, _>(|conn| {
+            for job in group.iter_mut() {
+                job.run(conn);
+            }
+            Ok(())
+        });
+        let why = committed.err().map(|e| {
+            tracing::error!(error = %e, jobs = group.len(), "group commit failed");
+            e.to_string()
+        });
+        for job in group {
+            job.finish(why.as_deref());
+        }
+    }
+}
