@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Load benchmark: bench/run.sh sqlite|postgres [ROWS]
+#
+# Builds release binaries, fills a fresh database with ROWS submissions and ROWS questions
+# (default 1,000,000 each; `generate-demo`), starts the service, warms up, and measures
+# throughput and p50/p99 latency with the small load generator of examples/load.rs:
+#   - a bare actix-web "hello" handler (the ceiling, examples/hello.rs),
+#   - GET /api/v1/public/articles?limit=20, and the same with a two-word query,
+#   - GET /api/v1/stats/quarterly (one connection: the report's own latency),
+#   - POST /api/v1/questions (rate limit raised) and POST /api/v1/submissions by an API client,
+#     checking afterwards that every acknowledged write is in the database.
+# It writes the figures into bench/RESULTS.md, with the service's peak memory.
+# Needs curl, python3, and sqlite3 or psql. PostgreSQL: PORTAL_BENCH_POSTGRES_URL (default
+# postgres://postgres@127.0.0.1:5432/postgres); the database portal_bench is recreated.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+backend=${1:?usage: bench/run.sh sqlite|postgres [ROWS]}
+rows=${2:-1000000}
+connections=${BENCH_CONNECTIONS:-64}
+seconds=${BENCH_SECONDS:-10}
+port=18098
+password=bench-password-1
+out=target/bench/$backend
+mkdir -p "$out"
+
+cargo build --release --quiet --bin portal-api --example hello --example load
+bin=target/release/portal-api
+load=target/release/examples/load
+
+case "$backend" in
+  sqlite)
+    rm -f target/bench/run.db target/bench/run.db-wal target/bench/run.db-shm
+    url="sqlite://target/bench/run.db"
+    count() { sqlite3 target/bench/run.db "SELECT COUNT(*) FROM $1"; } ;;
+  postgres)
+    admin=${PORTAL_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+    psql "$admin" -qc 'DROP DATABASE IF EXISTS portal_bench WITH (FORCE)' -c 'CREATE DATABASE portal_bench'
+    url="${admin%/*}/portal_bench"
+    count() { psql "$url" -Atc "SELECT COUNT(*) FROM $1"; } ;;
+  *) echo "backend must be sqlite or postgres" >&2; exit 2 ;;
+esac
+
+export DATABASE_URL=$url PORTAL_ADMIN_PASSWORD=$password RUST_LOG=warn
+echo "generating $rows submissions and $rows questions..."
+"$bin" generate-demo --submissions "$rows" --questions "$rows" | tee "$out/generate.txt"
+if [ "$backend" = postgres ]; then psql "$url" -qc 'VACUUM ANALYZE'; fi
+
+HELLO_ADDR=127.0.0.1:18199 target/release/examples/hello &
+hello=$!
+PORTAL_ADDR=127.0.0.1:$port PORTAL_QUESTIONS_PER_MINUTE=100000000 \
+  PORTAL_DB_POOL_SIZE=${BENCH_POOL:-16} "$bin" serve &
+pid=$!
+trap 'kill $pid $hello 2>/dev/null || true' EXIT
+for _ in $(seq 1 150); do
+  curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null && break
+  sleep 0.2
+done
+api="http://127.0.0.1:$port/api/v1"
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+admin_token=$(curl -fs "$api/auth/token" -d grant_type=password -d username=admin -d "password=$password" | field access_token)
+client=$(curl -fs "$api/clients" -H "authorization: Bearer $admin_token" -H 'content-type: application/json' \
+  -d '{"name":"Cổng TTĐT benchmark","unit":"so-khcn"}')
+client_id=$(echo "$client" | field client_id)
+client_secret=$(echo "$client" | field client_secret)
+client_token=$(curl -fs "$api/auth/token" -d grant_type=client_credentials -d "client_id=$client_id" \
+  -d "client_secret=$client_secret" | field access_token)
+
+measure() { # name connections warmup url [load options...]
+  local name=$1 c=$2 w=$3 u=$4
+  shift 4
+  echo "measuring $name..." >&2
+  "$load" "$u" --connections "$c" --seconds "$seconds" --warmup "$w" "$@" | tee "$out/$name.json" >&2
+}
+
+question='{"title":"Hỏi về thủ tục cấp phép","body":"Xin hỏi thời hạn giải quyết?","unit":"so-noi-vu","asker":{"name":"Nguyễn Văn An","email":"an@example.vn"},"publish_consent":true}'
+submission='{"category":"khoa-hoc-cong-nghe","title":"Kết quả nghiên cứu khoa học","summary":"Tóm tắt","body":"<p>Nội dung</p>"}'
+
+measure hello "$connections" 2 "http://127.0.0.1:18199/"
+measure articles "$connections" 2 "$api/public/articles?limit=20"
+measure search "$connections" 2 "$api/public/articles?limit=20&q=giao%20thong"
+measure quarterly 1 1 "$api/stats/quarterly?year=2025&quarter=2" --header "authorization: Bearer $admin_token"
+questions_before=$(count questions)
+measure questions "$connections" 0 "$api/questions" --method POST --body "$question"
+questions_after=$(count questions)
+submissions_before=$(count submissions)
+measure submissions "$connections" 0 "$api/submissions" --method POST --body "$submission" \
+  --header "authorization: Bearer $client_token"
+submissions_after=$(count submissions)
+# The quarterly report for every quarter of the generated two years, in both windows.
+: > "$out/quarters.txt"
+for window in reporting calendar; do
+  for year in 2024 2025; do
+    for quarter in 1 2 3 4; do
+      t=$(curl -fs -o /dev/null -w '%{time_total}' -H "authorization: Bearer $admin_token" \
+        "$api/stats/quarterly?year=$year&quarter=$quarter&window=$window")
+      echo "$window $year-Q$quarter $t" >> "$out/quarters.txt"
+    done
+  done
+done
+peak_kib=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+
+python3 - "$backend" "$out" "$rows" "$connections" "$peak_kib" \
+  "$questions_before" "$questions_after" "$submissions_before" "$submissions_after" <<'PY'
+import json, os, platform, re, subprocess, sys
+backend, out, rows, conns, peak, qb, qa, sb, sa = sys.argv[1:]
+load = lambda n: json.load(open(f"{out}/{n}.json"))
+hello = load("hello")
+names = [("hello", "bare actix-web handler (ceiling)"), ("articles", "GET /public/articles?limit=20"),
+         ("search", "GET /public/articles?limit=20&q=giao thong"), ("quarterly", "GET /stats/quarterly (1 connection)"),
+         ("questions", "POST /questions"), ("submissions", "POST /submissions (API client)")]
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+lines = [f"<!-- {backend} -->", f"## {backend}", "",
+         f"- machine: {os.cpu_count()} cores ({cpu}), {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB; {platform.system()} {platform.release()}",
+         f"- commit {commit}; {backend}; {int(rows):,} submissions and {int(rows):,} questions generated; {conns} connections unless noted; {open(out + '/generate.txt').read().strip()}",
+         "", "| scenario | requests | req/s | p50 ms | p99 ms | max ms | statuses | req/s vs ceiling |",
+         "|---|---|---|---|---|---|---|---|"]
+for key, label in names:
+    r = load(key)
+    ratio = r["rps"] / hello["rps"] if hello["rps"] else 0
+    lines.append(f"| {label} | {r['requests']} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['max_ms']:.1f} | {r['statuses']} | {ratio:.0%} |")
+q, s = load("questions"), load("submissions")
+lines += ["", f"- peak memory of the service (VmHWM): {int(peak) / 1024:.0f} MiB",
+          f"- questions acknowledged (201): {q['statuses'].get('201', 0)}; rows added: {int(qa) - int(qb)}",
+          f"- submissions acknowledged (201): {s['statuses'].get('201', 0)}; rows added: {int(sa) - int(sb)}", ""]
+times = [l.split() for l in open(out + "/quarters.txt") if l.strip()]
+secs = sorted(float(t[2]) for t in times)
+lines += [f"- quarterly report, each quarter of 2024–2025 in both windows ({len(secs)} reports, one at a time): "
+          f"fastest {secs[0]*1000:.0f} ms, median {secs[len(secs)//2]*1000:.0f} ms, slowest {secs[-1]*1000:.0f} ms", ""]
+section = "\n".join(lines) + "\n"
+path = "bench/RESULTS.md"
+text = open(path).read() if os.path.exists(path) else "# Benchmark results\n\nWritten by `bench/run.sh`; each section is replaced by the next run on that database.\n\n"
+pattern = re.compile(rf"<!-- {backend} -->.*?(?=<!-- |\Z)", re.S)
+text = pattern.sub(section, text) if pattern.search(text) else text + section
+open(path, "w").write(text)
+print(section)
+PY
