@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
+use diesel::connection::TransactionManager;
 use diesel::prelude::*;
 use diesel::{Connection, Insertable};
 use rand::rngs::StdRng;
@@ -18,6 +19,8 @@ use crate::domain::question::tracking_code;
 use crate::domain::text::fold;
 
 const BATCH: usize = 500;
+/// Rows per transaction: big transactions write each touched index page once.
+const PER_TRANSACTION: usize = 20_000;
 
 const TOPICS: &[&str] = &[
     "tuyển dụng công chức",
@@ -173,6 +176,33 @@ macro_rules! insert_batch {
     };
 }
 
+/// Commits every [`PER_TRANSACTION`] rows.
+struct Transactions {
+    rows: usize,
+}
+
+impl Transactions {
+    fn begin(conn: &mut DbConnection) -> anyhow::Result<Self> {
+        <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?;
+        Ok(Self { rows: 0 })
+    }
+
+    fn step(&mut self, conn: &mut DbConnection, rows: usize) -> anyhow::Result<()> {
+        self.rows += rows;
+        if self.rows >= PER_TRANSACTION {
+            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?;
+            self.rows = 0;
+        }
+        Ok(())
+    }
+
+    fn finish(self, conn: &mut DbConnection) -> anyhow::Result<()> {
+        <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+        Ok(())
+    }
+}
+
 fn pick<'a>(rng: &mut StdRng, items: &'a [&'a str]) -> &'a str {
     items[rng.random_range(0..items.len())]
 }
@@ -199,7 +229,11 @@ pub fn generate(
     if let DbConnection::Sqlite(c) = conn {
         // A bulk load that can be redone: no fsync per batch. The command's connection is
         // not reused by a server.
-        diesel::connection::SimpleConnection::batch_execute(c, "PRAGMA synchronous = OFF")?;
+        // A large page cache lets index pages touched by many batches be written once.
+        diesel::connection::SimpleConnection::batch_execute(
+            c,
+            "PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;",
+        )?;
     }
     let mut rng = StdRng::seed_from_u64(seed);
     let units: Vec<String> = db::units::list(conn, Default::default())?
@@ -226,6 +260,7 @@ pub fn generate(
         ("unpublished", 5),
     ];
 
+    let mut batches = Transactions::begin(conn)?;
     let mut done = 0;
     while done < n_submissions {
         let n = BATCH.min(n_submissions - done);
@@ -347,15 +382,13 @@ pub fn generate(
                 published_at: published,
             });
         }
-        conn.transaction::<_, anyhow::Error, _>(|conn| {
-            insert_batch!(conn, submissions::table, &subs)?;
-            insert_batch!(conn, submission_revisions::table, &revisions)?;
-            for chunk in events.chunks(BATCH) {
-                insert_batch!(conn, submission_events::table, chunk)?;
-            }
-            Ok(())
-        })?;
+        insert_batch!(conn, submissions::table, &subs)?;
+        insert_batch!(conn, submission_revisions::table, &revisions)?;
+        for chunk in events.chunks(BATCH) {
+            insert_batch!(conn, submission_events::table, chunk)?;
+        }
         done += n;
+        batches.step(conn, n)?;
     }
 
     let mut done = 0;
@@ -433,13 +466,12 @@ pub fn generate(
                 updated_at: answered.unwrap_or(received),
             });
         }
-        conn.transaction::<_, anyhow::Error, _>(|conn| {
-            insert_batch!(conn, questions::table, &qs)?;
-            insert_batch!(conn, question_replies::table, &replies)?;
-            Ok(())
-        })?;
+        insert_batch!(conn, questions::table, &qs)?;
+        insert_batch!(conn, question_replies::table, &replies)?;
         done += n;
+        batches.step(conn, n)?;
     }
+    batches.finish(conn)?;
     Ok(Generated {
         submissions: n_submissions,
         questions: n_questions,
