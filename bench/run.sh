@@ -27,27 +27,32 @@ cargo build --release --quiet --bin portal-api --example hello --example load
 bin=target/release/portal-api
 load=target/release/examples/load
 
+# BENCH_REUSE=1 measures the database of the previous run again instead of generating.
+reuse=${BENCH_REUSE:-0}
 case "$backend" in
   sqlite)
-    rm -f target/bench/run.db target/bench/run.db-wal target/bench/run.db-shm
+    [ "$reuse" = 1 ] || rm -f target/bench/run.db target/bench/run.db-wal target/bench/run.db-shm
     url="sqlite://target/bench/run.db"
     count() { sqlite3 target/bench/run.db "SELECT COUNT(*) FROM $1"; } ;;
   postgres)
     admin=${PORTAL_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
-    psql "$admin" -qc 'DROP DATABASE IF EXISTS portal_bench WITH (FORCE)' -c 'CREATE DATABASE portal_bench'
+    [ "$reuse" = 1 ] || psql "$admin" -qc 'DROP DATABASE IF EXISTS portal_bench WITH (FORCE)' \
+      -c 'CREATE DATABASE portal_bench'
     url="${admin%/*}/portal_bench"
     count() { psql "$url" -Atc "SELECT COUNT(*) FROM $1"; } ;;
   *) echo "backend must be sqlite or postgres" >&2; exit 2 ;;
 esac
 
 export DATABASE_URL=$url PORTAL_ADMIN_PASSWORD=$password RUST_LOG=warn
-echo "generating $rows submissions and $rows questions..."
-"$bin" generate-demo --submissions "$rows" --questions "$rows" | tee "$out/generate.txt"
-if [ "$backend" = postgres ]; then psql "$url" -qc 'VACUUM ANALYZE'; fi
+if [ "$reuse" != 1 ]; then
+  echo "generating $rows submissions and $rows questions..."
+  "$bin" generate-demo --submissions "$rows" --questions "$rows" | tee "$out/generate.txt"
+  if [ "$backend" = postgres ]; then psql "$url" -qc 'VACUUM ANALYZE'; fi
+fi
 
 HELLO_ADDR=127.0.0.1:18199 target/release/examples/hello &
 hello=$!
-PORTAL_ADDR=127.0.0.1:$port PORTAL_QUESTIONS_PER_MINUTE=100000000 \
+PORTAL_ADDR=127.0.0.1:$port PORTAL_QUESTIONS_PER_MINUTE=1000000 \
   PORTAL_DB_POOL_SIZE=${BENCH_POOL:-16} "$bin" serve &
 pid=$!
 trap 'kill $pid $hello 2>/dev/null || true' EXIT

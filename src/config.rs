@@ -73,6 +73,10 @@ pub struct Settings {
     pub questions_per_minute: usize,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Web origins allowed to call the API from a browser (`*` for any); none by default.
+    pub cors_origins: Vec<String>,
+    /// Seconds to finish requests in flight after SIGTERM.
+    pub shutdown_seconds: u64,
     /// A fixed "now" for the clock-dependent rules (deadlines, overdue). Tests set it; it is
     /// deliberately not read from the environment.
     pub fixed_now: Option<chrono::NaiveDateTime>,
@@ -159,6 +163,18 @@ impl Settings {
             default_answer_days,
             questions_per_minute,
             trusted_proxies,
+            cors_origins: get("PORTAL_CORS_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|o| o.trim().trim_end_matches('/').to_string())
+                        .filter(|o| !o.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            shutdown_seconds: match get("PORTAL_SHUTDOWN_SECONDS") {
+                Some(v) => number(&v, "PORTAL_SHUTDOWN_SECONDS", 0, 3600)?,
+                None => 30,
+            },
             fixed_now: None,
         })
     }

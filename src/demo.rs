@@ -15,8 +15,8 @@ use crate::db::schema::{
 };
 use crate::db::{self, DbConnection};
 use crate::domain::calendar::local_date;
+use crate::domain::content::{index_text, search_text};
 use crate::domain::question::tracking_code;
-use crate::domain::text::fold;
 
 const BATCH: usize = 500;
 /// Rows per transaction: big transactions write each touched index page once.
@@ -304,7 +304,7 @@ pub fn generate(
             let published = matches!(status, "published" | "unpublished")
                 .then(|| submitted.unwrap_or(created) + Duration::hours(rng.random_range(1..72)));
             let author = format!("user:demo-{unit}");
-            let search = fold(&format!("{title} {summary} {body}"));
+            let search = search_text(&title, &summary, &body, None);
             revisions.push(RevisionRow {
                 submission_id: id.clone(),
                 version: 1,
@@ -445,7 +445,7 @@ pub fn generate(
                 });
             }
             qs.push(QuestionRow {
-                search_text: fold(&format!("{title} {body}")),
+                search_text: index_text(&format!("{title} {body}")),
                 id,
                 tracking_code: code,
                 access_key_hash: "demo".into(),

@@ -18,7 +18,7 @@ use crate::db::{self, DbPool};
 use crate::error::{self, ApiError};
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
-use crate::{api, openapi, telemetry};
+use crate::{api, cors, openapi, telemetry};
 
 /// Largest request body accepted, JSON or not.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -64,6 +64,7 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.addr))?;
         let port = listener.local_addr()?.port();
         let workers = settings.workers;
+        let shutdown_seconds = settings.shutdown_seconds;
         let questions_per_minute = settings.questions_per_minute;
         let state = web::Data::new(AppState {
             pool: pool.clone(),
@@ -74,7 +75,7 @@ impl Application {
             question_limit: RateLimiter::new(questions_per_minute),
             writer: Writer::start(pool.clone()),
         });
-        let server = serve(listener, state, workers)?;
+        let server = serve(listener, state, workers, shutdown_seconds)?;
         Ok(Self { port, server })
     }
 
@@ -141,6 +142,7 @@ fn serve(
     listener: TcpListener,
     state: web::Data<AppState>,
     workers: Option<usize>,
+    shutdown_seconds: u64,
 ) -> anyhow::Result<Server> {
     let spec = Arc::new(openapi::document());
     let mut server = HttpServer::new(move || {
@@ -155,8 +157,13 @@ fn serve(
             .app_data(web::PayloadConfig::new(BODY_LIMIT))
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", (*spec).clone()))
             .default_service(web::to(not_found))
+            .wrap(from_fn(cors::cors))
             .wrap(from_fn(telemetry::observe))
     })
+    // SIGTERM: stop accepting, let requests in flight finish, then exit.
+    .shutdown_timeout(shutdown_seconds)
+    // A client that sends its headers too slowly is cut off.
+    .client_request_timeout(std::time::Duration::from_secs(10))
     .listen(listener)?;
     if let Some(n) = workers {
         server = server.workers(n);

@@ -127,9 +127,15 @@ pub async fn observe(
     } else {
         res
     };
+    let headers = res.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
-        res.headers_mut().insert(REQUEST_ID, value);
+        headers.insert(REQUEST_ID, value);
     }
+    // Browsers must take every answer for what its Content-Type says.
+    headers.insert(
+        actix_web::http::header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
 
     let route = res
         .request()

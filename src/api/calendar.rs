@@ -215,24 +215,27 @@ pub async fn put_holiday(
     let name = parse_name(&req.name, 200).map_err(|why| ApiError::invalid_field("name", why))?;
     let source =
         parse_text(&req.source, 500).map_err(|why| ApiError::invalid_field("source", why))?;
-    let (created, holiday) = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let created = db::holidays::put(
-                conn,
-                &NewHoliday {
-                    date,
-                    name: &name,
-                    kind: req.kind.as_str(),
-                    source: &source,
-                    updated_at: db::now(),
-                },
-            )?;
-            let holiday = db::holidays::find(conn, date)?
-                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("holiday vanished after put")))?;
-            Ok((created, holiday))
+    let (created, holiday) = state
+        .writer
+        .write(move |conn| {
+            conn.transaction(|conn| {
+                let created = db::holidays::put(
+                    conn,
+                    &NewHoliday {
+                        date,
+                        name: &name,
+                        kind: req.kind.as_str(),
+                        source: &source,
+                        updated_at: db::now(),
+                    },
+                )?;
+                let holiday = db::holidays::find(conn, date)?.ok_or_else(|| {
+                    ApiError::Internal(anyhow::anyhow!("holiday vanished after put"))
+                })?;
+                Ok((created, holiday))
+            })
         })
-    })
-    .await?;
+        .await?;
     let mut response = if created {
         HttpResponse::Created()
     } else {

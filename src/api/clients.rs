@@ -100,28 +100,30 @@ pub async fn create_client(
     let hashed = secret.clone();
     let secret_hash = web::block(move || password::hash(&hashed)).await??;
     let unit = req.unit;
-    let client = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            check_unit(conn, Role::Officer, Some(&unit))?;
-            let id = uuid::Uuid::new_v4().to_string();
-            let client_id = format!("pc_{}", random_token(15));
-            db::accounts::insert_client(
-                conn,
-                &NewApiClient {
-                    id: &id,
-                    client_id: &client_id,
-                    secret_hash: &secret_hash,
-                    name: &name,
-                    unit_code: &unit,
-                    created_at: db::now(),
-                },
-            )?;
-            db::accounts::find_client_login(conn, &client_id)?.ok_or_else(|| {
-                ApiError::Internal(anyhow::anyhow!("client {client_id} vanished after insert"))
+    let client = state
+        .writer
+        .write(move |conn| {
+            conn.transaction(|conn| {
+                check_unit(conn, Role::Officer, Some(&unit))?;
+                let id = uuid::Uuid::new_v4().to_string();
+                let client_id = format!("pc_{}", random_token(15));
+                db::accounts::insert_client(
+                    conn,
+                    &NewApiClient {
+                        id: &id,
+                        client_id: &client_id,
+                        secret_hash: &secret_hash,
+                        name: &name,
+                        unit_code: &unit,
+                        created_at: db::now(),
+                    },
+                )?;
+                db::accounts::find_client_login(conn, &client_id)?.ok_or_else(|| {
+                    ApiError::Internal(anyhow::anyhow!("client {client_id} vanished after insert"))
+                })
             })
         })
-    })
-    .await?;
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
         .json(CreatedClientResponse {

@@ -220,30 +220,32 @@ pub async fn create_obligation(
     check_dates(req.starts_on, req.ends_on)?;
     let description = parse_text(&req.description, 2000)
         .map_err(|why| ApiError::invalid_field("description", why))?;
-    let obligation = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            crate::auth::accounts::check_unit(conn, Role::Officer, Some(&req.unit))?;
-            check_category(conn, req.category.as_deref())?;
-            let now = db::now();
-            let id = db::obligations::insert(
-                conn,
-                &NewObligation {
-                    unit_code: &req.unit,
-                    category_code: req.category.as_deref(),
-                    cadence: req.cadence.as_str(),
-                    min_items: req.min_items.unwrap_or(1),
-                    due_day: req.due_day,
-                    starts_on: req.starts_on,
-                    ends_on: req.ends_on,
-                    description: &description,
-                    created_at: now,
-                    updated_at: now,
-                },
-            )?;
-            db::obligations::find(conn, id)?.ok_or_else(|| ApiError::not_found("Obligation"))
+    let obligation = state
+        .writer
+        .write(move |conn| {
+            conn.transaction(|conn| {
+                crate::auth::accounts::check_unit(conn, Role::Officer, Some(&req.unit))?;
+                check_category(conn, req.category.as_deref())?;
+                let now = db::now();
+                let id = db::obligations::insert(
+                    conn,
+                    &NewObligation {
+                        unit_code: &req.unit,
+                        category_code: req.category.as_deref(),
+                        cadence: req.cadence.as_str(),
+                        min_items: req.min_items.unwrap_or(1),
+                        due_day: req.due_day,
+                        starts_on: req.starts_on,
+                        ends_on: req.ends_on,
+                        description: &description,
+                        created_at: now,
+                        updated_at: now,
+                    },
+                )?;
+                db::obligations::find(conn, id)?.ok_or_else(|| ApiError::not_found("Obligation"))
+            })
         })
-    })
-    .await?;
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/obligations/{}", obligation.id)))
         .json(ObligationResponse::from(obligation)))
@@ -276,30 +278,32 @@ pub async fn update_obligation(
         .as_deref()
         .map(|d| parse_text(d, 2000).map_err(|why| ApiError::invalid_field("description", why)))
         .transpose()?;
-    let obligation = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let current = db::obligations::find(conn, id)?
-                .ok_or_else(|| ApiError::not_found("Obligation"))?;
-            check_category(conn, req.category.clone().flatten().as_deref())?;
-            check_dates(
-                req.starts_on.unwrap_or(current.starts_on),
-                req.ends_on.unwrap_or(current.ends_on),
-            )?;
-            let changes = ObligationChanges {
-                category_code: req.category,
-                cadence: req.cadence.map(|c| c.as_str().to_string()),
-                min_items: req.min_items,
-                due_day: req.due_day,
-                starts_on: req.starts_on,
-                ends_on: req.ends_on,
-                description,
-                updated_at: Some(db::now()),
-            };
-            db::obligations::update(conn, id, &changes)?;
-            db::obligations::find(conn, id)?.ok_or_else(|| ApiError::not_found("Obligation"))
+    let obligation = state
+        .writer
+        .write(move |conn| {
+            conn.transaction(|conn| {
+                let current = db::obligations::find(conn, id)?
+                    .ok_or_else(|| ApiError::not_found("Obligation"))?;
+                check_category(conn, req.category.clone().flatten().as_deref())?;
+                check_dates(
+                    req.starts_on.unwrap_or(current.starts_on),
+                    req.ends_on.unwrap_or(current.ends_on),
+                )?;
+                let changes = ObligationChanges {
+                    category_code: req.category,
+                    cadence: req.cadence.map(|c| c.as_str().to_string()),
+                    min_items: req.min_items,
+                    due_day: req.due_day,
+                    starts_on: req.starts_on,
+                    ends_on: req.ends_on,
+                    description,
+                    updated_at: Some(db::now()),
+                };
+                db::obligations::update(conn, id, &changes)?;
+                db::obligations::find(conn, id)?.ok_or_else(|| ApiError::not_found("Obligation"))
+            })
         })
-    })
-    .await?;
+        .await?;
     Ok(web::Json(obligation.into()))
 }
 

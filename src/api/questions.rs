@@ -19,12 +19,11 @@ use crate::db::questions::{self as store, Asker, Filter, Question, Reply};
 use crate::db::{self, DbConnection};
 use crate::domain::account::{parse_name, parse_text};
 use crate::domain::calendar::local_date;
-use crate::domain::content::query_terms;
+use crate::domain::content::{index_text, query_terms};
 use crate::domain::question::{
     self as rules, initials, normalize_tracking_code, parse_email, parse_phone, tracking_code,
     Action, Actor, Refusal, Status,
 };
-use crate::domain::text::fold;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::ratelimit::client_address;
 use crate::startup::AppState;
@@ -247,7 +246,7 @@ pub async fn ask(
                 rating_comment: None,
                 rated_at: None,
             };
-            let folded = fold(&format!("{} {}", question.title, question.body));
+            let folded = index_text(&format!("{} {}", question.title, question.body));
             store::insert(conn, &question, &folded)?;
             Ok::<_, ApiError>(question)
         })
@@ -817,19 +816,21 @@ pub async fn reply(
         .flatten();
     let subject = principal.subject.clone();
     let now = state.now();
-    let (q, replies) = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            if !store::add_reply(conn, &q, &text, unit.as_deref(), &subject, now)? {
-                return Err(ApiError::Conflict(
-                    "The question changed meanwhile; read it again".into(),
-                ));
-            }
-            let q = store::find(conn, &q.id)?.ok_or_else(|| ApiError::not_found("Question"))?;
-            let replies = store::replies_of(conn, &q.id)?;
-            Ok((q, replies))
+    let (q, replies) = state
+        .writer
+        .write(move |conn| {
+            conn.transaction(|conn| {
+                if !store::add_reply(conn, &q, &text, unit.as_deref(), &subject, now)? {
+                    return Err(ApiError::Conflict(
+                        "The question changed meanwhile; read it again".into(),
+                    ));
+                }
+                let q = store::find(conn, &q.id)?.ok_or_else(|| ApiError::not_found("Question"))?;
+                let replies = store::replies_of(conn, &q.id)?;
+                Ok((q, replies))
+            })
         })
-    })
-    .await?;
+        .await?;
     Ok(HttpResponse::Created().json(staff_view(q, replies, actor, state.now())))
 }
 
@@ -905,31 +906,33 @@ pub async fn transition_question(
         _ => None,
     };
     let now = state.now();
-    let (q, replies) = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let moved = match action {
-                Action::Assign => {
-                    let unit = unit.unwrap_or_default();
-                    check_question_refs(conn, Some(&unit), None)?;
-                    store::assign(conn, &q.id, q.status, &unit, now)?
+    let (q, replies) = state
+        .writer
+        .write(move |conn| {
+            conn.transaction(|conn| {
+                let moved = match action {
+                    Action::Assign => {
+                        let unit = unit.unwrap_or_default();
+                        check_question_refs(conn, Some(&unit), None)?;
+                        store::assign(conn, &q.id, q.status, &unit, now)?
+                    }
+                    Action::Reject => {
+                        store::reject(conn, &q.id, q.status, note.as_deref().unwrap_or(""), now)?
+                    }
+                    Action::Publish => store::publish(conn, &q.id, now)?,
+                    Action::Reply => false,
+                };
+                if !moved {
+                    return Err(ApiError::Conflict(
+                        "The question changed meanwhile; read it again".into(),
+                    ));
                 }
-                Action::Reject => {
-                    store::reject(conn, &q.id, q.status, note.as_deref().unwrap_or(""), now)?
-                }
-                Action::Publish => store::publish(conn, &q.id, now)?,
-                Action::Reply => false,
-            };
-            if !moved {
-                return Err(ApiError::Conflict(
-                    "The question changed meanwhile; read it again".into(),
-                ));
-            }
-            let q = store::find(conn, &q.id)?.ok_or_else(|| ApiError::not_found("Question"))?;
-            let replies = store::replies_of(conn, &q.id)?;
-            Ok((q, replies))
+                let q = store::find(conn, &q.id)?.ok_or_else(|| ApiError::not_found("Question"))?;
+                let replies = store::replies_of(conn, &q.id)?;
+                Ok((q, replies))
+            })
         })
-    })
-    .await?;
+        .await?;
     Ok(web::Json(staff_view(q, replies, actor, state.now())))
 }
 

@@ -229,35 +229,38 @@ pub async fn create_unit(
     let code = Code::parse(&req.code).map_err(|why| ApiError::invalid_field("code", why))?;
     let name = parse_name(&req.name, 200).map_err(|why| ApiError::invalid_field("name", why))?;
     let fields = serde_json::to_string(&check_fields(&req.fields)?).map_err(anyhow::Error::from)?;
-    let unit = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            if db::units::is_active(conn, code.as_str())?.is_some() {
-                return Err(ApiError::Conflict(format!(
-                    "A unit with the code {} exists",
-                    code.as_str()
-                )));
-            }
-            let now = db::now();
-            let position = db::units::next_position(conn)?;
-            db::units::insert(
-                conn,
-                &db::units::NewUnit {
-                    code: code.as_str(),
-                    name: &name,
-                    kind: req.kind.as_str(),
-                    is_standing_agency: req.is_standing_agency,
-                    fields,
-                    active: true,
-                    position,
-                    created_at: now,
-                    updated_at: now,
-                },
-            )?;
-            db::units::find(conn, code.as_str())?
-                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("unit vanished after insert")))
+    let unit = state
+        .writer
+        .write(move |conn| {
+            conn.transaction(|conn| {
+                if db::units::is_active(conn, code.as_str())?.is_some() {
+                    return Err(ApiError::Conflict(format!(
+                        "A unit with the code {} exists",
+                        code.as_str()
+                    )));
+                }
+                let now = db::now();
+                let position = db::units::next_position(conn)?;
+                db::units::insert(
+                    conn,
+                    &db::units::NewUnit {
+                        code: code.as_str(),
+                        name: &name,
+                        kind: req.kind.as_str(),
+                        is_standing_agency: req.is_standing_agency,
+                        fields,
+                        active: true,
+                        position,
+                        created_at: now,
+                        updated_at: now,
+                    },
+                )?;
+                db::units::find(conn, code.as_str())?.ok_or_else(|| {
+                    ApiError::Internal(anyhow::anyhow!("unit vanished after insert"))
+                })
+            })
         })
-    })
-    .await?;
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/units/{}", unit.code)))
         .json(UnitResponse::from(unit)))
@@ -299,39 +302,41 @@ pub async fn update_unit(
             "successors are named when deactivating: send them with \"active\": false",
         ));
     }
-    let unit = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let current = db::units::find(conn, &code)?
-                .ok_or_else(|| ApiError::not_found(format!("Unit {code:?}")))?;
-            let now = db::now();
-            let mut changes = db::units::UnitChanges {
-                name,
-                fields,
-                is_standing_agency: req.is_standing_agency,
-                active: req.active,
-                updated_at: Some(now),
-                ..Default::default()
-            };
-            match req.active {
-                Some(false) => {
-                    let successors = req.successors.unwrap_or_default();
-                    check_successors(conn, &code, &successors)?;
-                    if current.active {
-                        changes.deactivated_at = Some(Some(now));
+    let unit = state
+        .writer
+        .write(move |conn| {
+            conn.transaction(|conn| {
+                let current = db::units::find(conn, &code)?
+                    .ok_or_else(|| ApiError::not_found(format!("Unit {code:?}")))?;
+                let now = db::now();
+                let mut changes = db::units::UnitChanges {
+                    name,
+                    fields,
+                    is_standing_agency: req.is_standing_agency,
+                    active: req.active,
+                    updated_at: Some(now),
+                    ..Default::default()
+                };
+                match req.active {
+                    Some(false) => {
+                        let successors = req.successors.unwrap_or_default();
+                        check_successors(conn, &code, &successors)?;
+                        if current.active {
+                            changes.deactivated_at = Some(Some(now));
+                        }
+                        db::units::set_successors(conn, &code, &successors)?;
                     }
-                    db::units::set_successors(conn, &code, &successors)?;
+                    Some(true) if !current.active => {
+                        changes.deactivated_at = Some(None);
+                        db::units::set_successors(conn, &code, &[])?;
+                    }
+                    _ => {}
                 }
-                Some(true) if !current.active => {
-                    changes.deactivated_at = Some(None);
-                    db::units::set_successors(conn, &code, &[])?;
-                }
-                _ => {}
-            }
-            db::units::update(conn, &code, &changes)?;
-            db::units::find(conn, &code)?.ok_or_else(|| ApiError::not_found("Unit"))
+                db::units::update(conn, &code, &changes)?;
+                db::units::find(conn, &code)?.ok_or_else(|| ApiError::not_found("Unit"))
+            })
         })
-    })
-    .await?;
+        .await?;
     Ok(web::Json(unit.into()))
 }
 
@@ -452,36 +457,38 @@ pub async fn create_category(
         req.answer_days
             .unwrap_or(state.settings.default_answer_days),
     )?;
-    let category = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            if db::categories::find(conn, code.as_str())?.is_some() {
-                return Err(ApiError::Conflict(format!(
-                    "A category with the code {} exists",
-                    code.as_str()
-                )));
-            }
-            let now = db::now();
-            let position = db::categories::next_position(conn)?;
-            db::categories::insert(
-                conn,
-                &db::categories::NewCategory {
-                    code: code.as_str(),
-                    name: &name,
-                    description: &description,
-                    mandatory: req.mandatory,
-                    answer_days,
-                    legal_basis: &legal_basis,
-                    position,
-                    created_at: now,
-                    updated_at: now,
-                },
-            )?;
-            db::categories::find(conn, code.as_str())?.ok_or_else(|| {
-                ApiError::Internal(anyhow::anyhow!("category vanished after insert"))
+    let category = state
+        .writer
+        .write(move |conn| {
+            conn.transaction(|conn| {
+                if db::categories::find(conn, code.as_str())?.is_some() {
+                    return Err(ApiError::Conflict(format!(
+                        "A category with the code {} exists",
+                        code.as_str()
+                    )));
+                }
+                let now = db::now();
+                let position = db::categories::next_position(conn)?;
+                db::categories::insert(
+                    conn,
+                    &db::categories::NewCategory {
+                        code: code.as_str(),
+                        name: &name,
+                        description: &description,
+                        mandatory: req.mandatory,
+                        answer_days,
+                        legal_basis: &legal_basis,
+                        position,
+                        created_at: now,
+                        updated_at: now,
+                    },
+                )?;
+                db::categories::find(conn, code.as_str())?.ok_or_else(|| {
+                    ApiError::Internal(anyhow::anyhow!("category vanished after insert"))
+                })
             })
         })
-    })
-    .await?;
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/categories/{}", category.code)))
         .json(CategoryResponse::from(category)))

@@ -705,30 +705,32 @@ pub async fn update_submission(
         attachments: change.attachments.unwrap_or(old.attachments),
     })?;
     let subject = principal.subject.clone();
-    let updated = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            if content.category != current.content.category
-                && db::categories::find(conn, &content.category)?.is_none()
-            {
-                return Err(ApiError::invalid_field(
-                    "category",
-                    format!("no category has the code {:?}", content.category),
-                ));
-            }
-            if !store::update_content(
-                conn,
-                &current.id,
-                current.version,
-                &content,
-                &subject,
-                db::now(),
-            )? {
-                return Err(ApiError::PreconditionFailed);
-            }
-            store::find(conn, &current.id)?.ok_or_else(|| ApiError::not_found("Submission"))
+    let updated = state
+        .writer
+        .write(move |conn| {
+            conn.transaction(|conn| {
+                if content.category != current.content.category
+                    && db::categories::find(conn, &content.category)?.is_none()
+                {
+                    return Err(ApiError::invalid_field(
+                        "category",
+                        format!("no category has the code {:?}", content.category),
+                    ));
+                }
+                if !store::update_content(
+                    conn,
+                    &current.id,
+                    current.version,
+                    &content,
+                    &subject,
+                    db::now(),
+                )? {
+                    return Err(ApiError::PreconditionFailed);
+                }
+                store::find(conn, &current.id)?.ok_or_else(|| ApiError::not_found("Submission"))
+            })
         })
-    })
-    .await?;
+        .await?;
     Ok(respond(
         actix_web::http::StatusCode::OK,
         &SubmissionResponse::new(updated, actor),
@@ -788,37 +790,39 @@ pub async fn transition_submission(
         _ => None,
     };
     let subject = principal.subject.clone();
-    let updated = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            if !store::apply_transition(
-                conn,
-                &current,
-                action,
-                to,
-                &subject,
-                note.as_deref(),
-                db::now(),
-            )? {
-                // Another change came first: say what the item is now.
-                let now = store::find(conn, &current.id)?
-                    .ok_or_else(|| ApiError::not_found("Submission"))?;
-                return Err(if now.status == current.status {
-                    ApiError::PreconditionFailed
-                } else {
-                    ApiError::InvalidTransition {
-                        status: now.status.as_str().into(),
-                        action: action.as_str().into(),
-                        allowed: workflow::allowed_actions(now.status, actor)
-                            .iter()
-                            .map(|a| a.as_str().to_string())
-                            .collect(),
-                    }
-                });
-            }
-            store::find(conn, &current.id)?.ok_or_else(|| ApiError::not_found("Submission"))
+    let updated = state
+        .writer
+        .write(move |conn| {
+            conn.transaction(|conn| {
+                if !store::apply_transition(
+                    conn,
+                    &current,
+                    action,
+                    to,
+                    &subject,
+                    note.as_deref(),
+                    db::now(),
+                )? {
+                    // Another change came first: say what the item is now.
+                    let now = store::find(conn, &current.id)?
+                        .ok_or_else(|| ApiError::not_found("Submission"))?;
+                    return Err(if now.status == current.status {
+                        ApiError::PreconditionFailed
+                    } else {
+                        ApiError::InvalidTransition {
+                            status: now.status.as_str().into(),
+                            action: action.as_str().into(),
+                            allowed: workflow::allowed_actions(now.status, actor)
+                                .iter()
+                                .map(|a| a.as_str().to_string())
+                                .collect(),
+                        }
+                    });
+                }
+                store::find(conn, &current.id)?.ok_or_else(|| ApiError::not_found("Submission"))
+            })
         })
-    })
-    .await?;
+        .await?;
     Ok(respond(
         actix_web::http::StatusCode::OK,
         &SubmissionResponse::new(updated, actor),

@@ -158,10 +158,10 @@ pub async fn create_user(
         unit: req.unit,
     };
     let hash = web::block(hash_blocking(req.password)).await??;
-    let user = db::run(&state.pool, move |conn| {
-        accounts::create_user(conn, &account, &hash)
-    })
-    .await?;
+    let user = state
+        .writer
+        .write(move |conn| accounts::create_user(conn, &account, &hash))
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/users/{}", user.id)))
         .json(UserResponse::from(user)))
@@ -276,10 +276,10 @@ pub async fn update_user(
         password_hash,
     };
     let user_id = id.clone();
-    let user = db::run(&state.pool, move |conn| {
-        accounts::change_user(conn, &user_id, change)
-    })
-    .await?;
+    let user = state
+        .writer
+        .write(move |conn| accounts::change_user(conn, &user_id, change))
+        .await?;
     state.accounts.forget(&format!("user:{id}"));
     Ok(web::Json(user.into()))
 }

@@ -50,6 +50,12 @@ struct UnitCount {
 }
 
 #[derive(Debug, QueryableByName)]
+struct UnitRow {
+    #[diesel(sql_type = Nullable<Text>)]
+    unit: Option<String>,
+}
+
+#[derive(Debug, QueryableByName)]
 struct UnitActionCount {
     #[diesel(sql_type = Text)]
     unit: String,
@@ -180,31 +186,37 @@ pub fn question_figures(
         (Timestamp, from),
         (Timestamp, to)
     )?;
-    // Open at the end: unanswered, or answered only after it. Two index ranges, not an OR.
+    // Open at the end: unanswered, or answered only after it: two ranges of the answered
+    // index, read as rows and counted here. With a GROUP BY, SQLite's planner preferred
+    // walking the (unit, received) index over the whole table.
     let unanswered = load_sql!(
         conn,
-        "SELECT unit_code AS unit, COUNT(*) AS n FROM questions \
+        "SELECT unit_code AS unit FROM questions \
          WHERE answered_at IS NULL AND due_at < ? AND received_at < ? \
-         AND (rejected_at IS NULL OR rejected_at >= ?) GROUP BY unit_code",
-        UnitCount,
+         AND (rejected_at IS NULL OR rejected_at >= ?)",
+        UnitRow,
         (Timestamp, to),
         (Timestamp, to),
         (Timestamp, to)
     )?;
     let answered_later = load_sql!(
         conn,
-        "SELECT unit_code AS unit, COUNT(*) AS n FROM questions \
+        "SELECT unit_code AS unit FROM questions \
          WHERE answered_at >= ? AND due_at < ? AND received_at < ? \
-         AND (rejected_at IS NULL OR rejected_at >= ?) GROUP BY unit_code",
-        UnitCount,
+         AND (rejected_at IS NULL OR rejected_at >= ?)",
+        UnitRow,
         (Timestamp, to),
         (Timestamp, to),
         (Timestamp, to),
         (Timestamp, to)
     )?;
-    let mut overdue_open = by_unit(unanswered);
-    for (unit, n) in by_unit(answered_later) {
-        *overdue_open.entry(unit).or_insert(0) += n;
+    let mut overdue_open: HashMap<String, i64> = HashMap::new();
+    for unit in unanswered
+        .into_iter()
+        .chain(answered_later)
+        .filter_map(|r| r.unit)
+    {
+        *overdue_open.entry(unit).or_insert(0) += 1;
     }
     Ok(QuestionFigures {
         received: by_unit(received),

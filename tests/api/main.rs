@@ -11,5 +11,6 @@ mod helpers;
 mod openapi;
 mod questions;
 mod reference;
+mod security;
 mod stats;
 mod submissions;
