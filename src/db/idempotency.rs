@@ -3,6 +3,7 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error};
+use diesel::Connection;
 
 use super::schema::idempotency_keys;
 use super::DbConnection;
@@ -50,15 +51,19 @@ pub fn claim(
 ) -> QueryResult<Claim> {
     // Two rounds at most: the second after clearing an expired or abandoned key.
     for _ in 0..2 {
-        let inserted = diesel::insert_into(idempotency_keys::table)
-            .values((
-                idempotency_keys::principal.eq(principal),
-                idempotency_keys::key.eq(key),
-                idempotency_keys::request_hash.eq(hash),
-                idempotency_keys::state.eq("in_progress"),
-                idempotency_keys::created_at.eq(now),
-            ))
-            .execute(conn);
+        // In a savepoint: on PostgreSQL a failed insert would otherwise abort the caller's
+        // whole transaction.
+        let inserted = conn.transaction(|conn| {
+            diesel::insert_into(idempotency_keys::table)
+                .values((
+                    idempotency_keys::principal.eq(principal),
+                    idempotency_keys::key.eq(key),
+                    idempotency_keys::request_hash.eq(hash),
+                    idempotency_keys::state.eq("in_progress"),
+                    idempotency_keys::created_at.eq(now),
+                ))
+                .execute(conn)
+        });
         match inserted {
             Ok(_) => return Ok(Claim::Fresh),
             Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
