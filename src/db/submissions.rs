@@ -438,9 +438,15 @@ fn filtered(conn: &mut DbConnection, filter: &Filter, time: SortTime) -> QueryRe
     if let Some(unit) = &filter.unit {
         query = query.filter(submissions::unit_code.eq(unit.clone()));
     }
-    if !filter.statuses.is_empty() {
-        let statuses: Vec<&'static str> = filter.statuses.iter().map(Status::as_str).collect();
-        query = query.filter(submissions::status.eq_any(statuses));
+    match filter.statuses.as_slice() {
+        [] => {}
+        // A plain `=` lets PostgreSQL walk the (status, time) index in order; `= ANY(...)`
+        // made it sort every published row for each page.
+        [one] => query = query.filter(submissions::status.eq(one.as_str())),
+        many => {
+            let statuses: Vec<&'static str> = many.iter().map(Status::as_str).collect();
+            query = query.filter(submissions::status.eq_any(statuses));
+        }
     }
     if let Some(category) = &filter.category {
         query = query.filter(submissions::category_code.eq(category.clone()));
