@@ -97,6 +97,19 @@ impl<T: ToSchema> Page<T> {
     }
 }
 
+/// Cuts rows fetched as `limit + 1` down to the page; when more follow, returns the cursor
+/// that continues after the page's last row.
+pub fn split_page<R>(
+    rows: &mut Vec<R>,
+    limit: usize,
+    cursor: impl Fn(&R) -> String,
+) -> Option<String> {
+    (rows.len() > limit).then(|| {
+        rows.truncate(limit);
+        cursor(&rows[limit - 1])
+    })
+}
+
 /// Page size when none is asked for.
 pub const DEFAULT_LIMIT: usize = 20;
 /// Largest page size.

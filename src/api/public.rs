@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::extract::Query;
 use super::submissions::{after_cursor, filter_of, parse_after};
-use super::{page_limit, Page};
+use super::{page_limit, split_page, Page};
 use crate::db::submissions::{self as store, Submission};
 use crate::db::{self};
 use crate::domain::content::Attachment;
@@ -117,9 +117,7 @@ pub async fn list_articles(
         )?)
     })
     .await?;
-    let next = (items.len() > limit).then(|| {
-        items.truncate(limit);
-        let last = &items[limit - 1];
+    let next = split_page(&mut items, limit, |last| {
         after_cursor(last.published_at.unwrap_or(last.updated_at), &last.id)
     });
     Ok(web::Json(Page {

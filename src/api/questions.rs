@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{Json, Query};
 use super::submissions::{after_cursor, parse_after};
-use super::{date_range, page_limit, Page};
+use super::{date_range, page_limit, split_page, Page};
 use crate::auth::accounts::{check_unit, random_token};
 use crate::auth::policy::{is_board, Role};
 use crate::auth::Principal;
@@ -720,9 +720,7 @@ pub async fn list_questions(
         Ok((items, replies))
     })
     .await?;
-    let next = (items.len() > limit).then(|| {
-        items.truncate(limit);
-        let last = &items[limit - 1];
+    let next = split_page(&mut items, limit, |last| {
         after_cursor(last.received_at, &last.id)
     });
     let views = items
@@ -1034,9 +1032,7 @@ pub async fn list_public_questions(
         Ok((items, replies))
     })
     .await?;
-    let next = (items.len() > limit).then(|| {
-        items.truncate(limit);
-        let last = &items[limit - 1];
+    let next = split_page(&mut items, limit, |last| {
         after_cursor(last.published_at.unwrap_or(last.updated_at), &last.id)
     });
     Ok(web::Json(Page {

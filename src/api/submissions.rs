@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{Json, Query};
-use super::{date_range, double_option, page_limit, Cursor, Page};
+use super::{date_range, double_option, page_limit, split_page, Cursor, Page};
 use crate::auth::accounts::check_unit;
 use crate::auth::policy::{handles_submissions, is_board, Role};
 use crate::auth::Principal;
@@ -590,9 +590,7 @@ pub async fn list_submissions(
         )?)
     })
     .await?;
-    let next = (items.len() > limit).then(|| {
-        items.truncate(limit);
-        let last = &items[limit - 1];
+    let next = split_page(&mut items, limit, |last| {
         after_cursor(last.created_at, &last.id)
     });
     Ok(web::Json(Page {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{Json, Query};
-use super::{double_option, Cursor, Page};
+use super::{double_option, split_page, Cursor, Page};
 use crate::auth::accounts::{self, AccountChange, NewAccount};
 use crate::auth::password;
 use crate::auth::policy::{Action, Role};
@@ -198,10 +198,7 @@ pub async fn list_users(
         )?)
     })
     .await?;
-    let next = (users.len() > limit).then(|| {
-        users.truncate(limit);
-        Cursor::encode(&users[limit - 1].username)
-    });
+    let next = split_page(&mut users, limit, |last| Cursor::encode(&last.username));
     Ok(web::Json(Page {
         items: users.into_iter().map(UserResponse::from).collect(),
         next_cursor: next,
