@@ -491,9 +491,7 @@ pub async fn rate(
                 "There is no answer to rate yet".into()
             }));
         }
-        let q = store::find(conn, &id)?.ok_or_else(|| ApiError::not_found("Question"))?;
-        let replies = store::replies_of(conn, &id)?;
-        Ok((q, replies))
+        store::find_with_replies(conn, &id)?.ok_or_else(|| ApiError::not_found("Question"))
     })
     .await?;
     Ok(web::Json(tracking_view(q, replies, state.now())))
@@ -634,11 +632,7 @@ async fn visible(
     id: String,
 ) -> Result<(Question, Vec<Reply>, Actor), ApiError> {
     let found = db::run(&state.pool, move |conn| {
-        let Some(q) = store::find(conn, &id)? else {
-            return Ok(None);
-        };
-        let replies = store::replies_of(conn, &id)?;
-        Ok(Some((q, replies)))
+        Ok(store::find_with_replies(conn, &id)?)
     })
     .await?;
     found
@@ -823,9 +817,8 @@ pub async fn reply(
                         "The question changed meanwhile; read it again".into(),
                     ));
                 }
-                let q = store::find(conn, &q.id)?.ok_or_else(|| ApiError::not_found("Question"))?;
-                let replies = store::replies_of(conn, &q.id)?;
-                Ok((q, replies))
+                store::find_with_replies(conn, &q.id)?
+                    .ok_or_else(|| ApiError::not_found("Question"))
             })
         })
         .await?;
@@ -925,9 +918,8 @@ pub async fn transition_question(
                         "The question changed meanwhile; read it again".into(),
                     ));
                 }
-                let q = store::find(conn, &q.id)?.ok_or_else(|| ApiError::not_found("Question"))?;
-                let replies = store::replies_of(conn, &q.id)?;
-                Ok((q, replies))
+                store::find_with_replies(conn, &q.id)?
+                    .ok_or_else(|| ApiError::not_found("Question"))
             })
         })
         .await?;
@@ -1060,11 +1052,7 @@ pub async fn get_public_question(
 ) -> Result<web::Json<PublicQuestion>, ApiError> {
     let id = id.into_inner();
     let found = db::run(&state.pool, move |conn| {
-        let Some(q) = store::find(conn, &id)?.filter(|q| q.status == Status::Published) else {
-            return Ok(None);
-        };
-        let replies = store::replies_of(conn, &id)?;
-        Ok(Some((q, replies)))
+        Ok(store::find_with_replies(conn, &id)?.filter(|(q, _)| q.status == Status::Published))
     })
     .await?;
     found

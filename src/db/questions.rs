@@ -248,6 +248,18 @@ pub fn replies_of(conn: &mut DbConnection, id: &str) -> QueryResult<Vec<Reply>> 
         .unwrap_or_default())
 }
 
+/// One question by id with its replies.
+pub fn find_with_replies(
+    conn: &mut DbConnection,
+    id: &str,
+) -> QueryResult<Option<(Question, Vec<Reply>)>> {
+    let Some(q) = find(conn, id)? else {
+        return Ok(None);
+    };
+    let replies = replies_of(conn, id)?;
+    Ok(Some((q, replies)))
+}
+
 /// Moves a question still in `from` to `to` with the given unit; false if it moved meanwhile.
 pub fn assign(
     conn: &mut DbConnection,
