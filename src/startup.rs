@@ -13,7 +13,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::token::TokenKeys;
 use crate::auth::{accounts, AccountCache};
 use crate::config::{Environment, Settings};
-use crate::db::writer::Writer;
+use crate::db::writer::{Writer, WriterThread};
 use crate::db::{self, DbPool};
 use crate::error::{self, ApiError};
 use crate::metrics::Metrics;
@@ -52,6 +52,8 @@ impl AppState {
 pub struct Application {
     port: u16,
     server: Server,
+    state: web::Data<AppState>,
+    writer: WriterThread,
 }
 
 impl Application {
@@ -66,6 +68,7 @@ impl Application {
         let workers = settings.workers;
         let shutdown_seconds = settings.shutdown_seconds;
         let questions_per_minute = settings.questions_per_minute;
+        let (writer, writer_thread) = Writer::start(pool.clone());
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             settings,
@@ -73,10 +76,15 @@ impl Application {
             tokens,
             accounts: AccountCache::default(),
             question_limit: RateLimiter::new(questions_per_minute),
-            writer: Writer::start(pool.clone()),
+            writer,
         });
-        let server = serve(listener, state, workers, shutdown_seconds)?;
-        Ok(Self { port, server })
+        let server = serve(listener, state.clone(), workers, shutdown_seconds)?;
+        Ok(Self {
+            port,
+            server,
+            state,
+            writer: writer_thread,
+        })
     }
 
     /// The port actually bound (useful with port 0).
@@ -84,9 +92,32 @@ impl Application {
         self.port
     }
 
-    /// Serves until the process is asked to stop.
+    /// A handle that stops the server from elsewhere (tests, embedding programs).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the process is asked to stop (SIGTERM, SIGINT or the handle), then lets
+    /// the writer commit what it holds and closes every database connection before returning,
+    /// so nothing is still talking to the database while the process exits.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let Self {
+            server,
+            state,
+            writer,
+            ..
+        } = self;
+        let served = server.await;
+        writer.stop();
+        let state = state.into_inner();
+        // The workers drop their copies of the state as their threads end.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while Arc::strong_count(&state) > 1 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        drop(state);
+        tracing::info!("stopped; database connections closed");
+        served
     }
 }
 

@@ -55,21 +55,44 @@ where
     }
 }
 
+/// What the writer thread is sent: a job, or `None` to stop after the jobs before it.
+type Message = Option<Box<dyn Job>>;
+
 /// A handle to the writer thread.
 #[derive(Clone)]
 pub struct Writer {
-    jobs: SyncSender<Box<dyn Job>>,
+    jobs: SyncSender<Message>,
+}
+
+/// The writer thread itself, kept by whoever stops the service.
+pub struct WriterThread {
+    jobs: SyncSender<Message>,
+    thread: thread::JoinHandle<()>,
+}
+
+impl WriterThread {
+    /// Commits what is queued, stops the thread and waits until its connection is released.
+    pub fn stop(self) {
+        let _ = self.jobs.send(None);
+        if self.thread.join().is_err() {
+            tracing::error!("the database writer thread panicked");
+        }
+    }
 }
 
 impl Writer {
     /// Starts the writer thread; it draws its connection from the pool when it has work.
-    pub fn start(pool: DbPool) -> Self {
-        let (jobs, queue) = mpsc::sync_channel::<Box<dyn Job>>(QUEUE);
-        thread::Builder::new()
+    pub fn start(pool: DbPool) -> (Self, WriterThread) {
+        let (jobs, queue) = mpsc::sync_channel::<Message>(QUEUE);
+        let thread = thread::Builder::new()
             .name("db-writer".into())
             .spawn(move || serve(pool, queue))
             .expect("start the database writer thread");
-        Self { jobs }
+        let handle = WriterThread {
+            jobs: jobs.clone(),
+            thread,
+        };
+        (Self { jobs }, handle)
     }
 
     /// Runs `work` in the next group commit and returns its result once it is durable.
@@ -79,11 +102,11 @@ impl Writer {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let task: Box<dyn Job> = Box::new(Task {
+        let task: Message = Some(Box::new(Task {
             work: Some(work),
             result: None,
             reply,
-        });
+        }));
         self.jobs.try_send(task).map_err(|e| match e {
             mpsc::TrySendError::Full(_) => {
                 ApiError::Unavailable("The service is busy writing; retry shortly".into())
@@ -98,12 +121,20 @@ impl Writer {
     }
 }
 
-fn serve(pool: DbPool, queue: Receiver<Box<dyn Job>>) {
-    while let Ok(first) = queue.recv() {
+fn serve(pool: DbPool, queue: Receiver<Message>) {
+    let mut stopping = false;
+    while !stopping {
+        let Ok(Some(first)) = queue.recv() else {
+            break;
+        };
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
             match queue.try_recv() {
-                Ok(job) => group.push(job),
+                Ok(Some(job)) => group.push(job),
+                Ok(None) => {
+                    stopping = true;
+                    break;
+                }
                 Err(_) => break,
             }
         }

@@ -161,7 +161,45 @@ fn with_database(url: &str, name: &str) -> String {
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    /// Declared before `db`: the service stops before its database is removed.
+    pub _server: RunningServer,
     pub db: TestDb,
+}
+
+/// A service running on a thread of its own; dropping it stops the service and waits until
+/// every one of its database connections is closed.
+pub struct RunningServer {
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RunningServer {
+    fn start(app: Application) -> Self {
+        let handle = app.handle();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for the service");
+            runtime
+                .block_on(app.run_until_stopped())
+                .expect("the service ran");
+        });
+        Self {
+            handle,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        // `stop` sends its command at once; the future only reports completion.
+        drop(self.handle.stop(false));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// Starts the service on a fresh database, on a free port.
@@ -215,13 +253,13 @@ async fn start_with(
     settings.fixed_now = fixed_now;
     let app = Application::build(settings).expect("build the application");
     let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("http client"),
+        _server: RunningServer::start(app),
         db,
     }
 }
