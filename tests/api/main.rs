@@ -8,6 +8,7 @@ mod calendar;
 mod errors;
 mod health;
 mod helpers;
+mod matrix;
 mod openapi;
 mod questions;
 mod reference;
