@@ -7,11 +7,12 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
-use actix_web::{web, HttpMessage};
+use actix_web::{web, HttpMessage, ResponseError};
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::Environment;
+use crate::error::ApiError;
 use crate::error::{problem_response, Problem, PROBLEM_JSON};
 use crate::startup::AppState;
 
@@ -95,20 +96,29 @@ pub async fn observe(
 
     // Cloning the request before routing would break actix's path matching, so an error
     // that escapes the handlers is passed on as it is (actix answers it) and only recorded.
-    let res = match next.call(req).instrument(span.clone()).await {
-        Ok(res) => res.map_into_left_body(),
-        Err(err) => {
-            let status = err.as_response_error().status_code();
-            record(
-                state.as_ref().map(|s| s.get_ref()),
-                &span,
-                &method,
-                "unmatched",
-                &path,
-                status,
-                started,
-            );
-            return Err(err);
+    let res = if !crate::api::extract::decodes_to_utf8(&path) {
+        // A NUL or broken UTF-8 in the address would reach the database as a key.
+        let (http_req, _) = req.into_parts();
+        let refusal = ApiError::BadRequest(
+            "The address is not valid UTF-8 text once percent-decoded, or holds a NUL".into(),
+        );
+        ServiceResponse::new(http_req, refusal.error_response()).map_into_right_body()
+    } else {
+        match next.call(req).instrument(span.clone()).await {
+            Ok(res) => res.map_into_left_body(),
+            Err(err) => {
+                let status = err.as_response_error().status_code();
+                record(
+                    state.as_ref().map(|s| s.get_ref()),
+                    &span,
+                    &method,
+                    "unmatched",
+                    &path,
+                    status,
+                    started,
+                );
+                return Err(err);
+            }
         }
     };
 

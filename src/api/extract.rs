@@ -39,8 +39,50 @@ fn field_of<E>(err: &serde_path_to_error::Error<E>, fallback: &str) -> String {
     }
 }
 
+/// Whether a percent-encoded string decodes to UTF-8 without NUL characters
+/// (`form_urlencoded` would silently put replacement characters in place of bad bytes).
+pub(crate) fn decodes_to_utf8(encoded: &str) -> bool {
+    let bytes = encoded.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).and_then(|b| hex(*b)),
+            bytes.get(i + 2).and_then(|b| hex(*b)),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                decoded.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    std::str::from_utf8(&decoded).is_ok() && !decoded.contains(&0)
+}
+
+/// Whether a JSON text holds a `\u0000` escape: NUL cannot be stored as text (PostgreSQL
+/// refuses it), so it is refused at the door rather than failing deep inside.
+fn has_nul_escape(json: &[u8]) -> bool {
+    json.windows(6).enumerate().any(|(i, w)| {
+        w.eq_ignore_ascii_case(b"\\u0000")
+            && json[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0
+    })
+}
+
 /// Parses a query string into `T`.
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    if let Some(bad) = query.split('&').find(|pair| !decodes_to_utf8(pair)) {
+        let name = bad.split('=').next().unwrap_or("query");
+        return Err(ApiError::InvalidParameter(FieldError::new(
+            if decodes_to_utf8(name) { name } else { "query" },
+            "is not valid UTF-8 text (or holds a NUL character) once percent-decoded",
+        )));
+    }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
         ApiError::InvalidParameter(FieldError::new(
@@ -104,6 +146,11 @@ async fn read_body(body: <web::Bytes as FromRequest>::Future) -> Result<web::Byt
 
 /// Parses a JSON body into `T`: syntax errors are 400, wrong content 422 with the field path.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if has_nul_escape(body) {
+        return Err(ApiError::BadRequest(
+            "Text must not contain NUL characters (\\u0000)".into(),
+        ));
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         if e.inner().is_data() {
@@ -159,7 +206,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonOrForm<T> {
             let bytes = read_body(body).await?;
             if form {
                 let text = std::str::from_utf8(&bytes)
-                    .map_err(|_| ApiError::BadRequest("The form is not UTF-8".into()))?;
+                    .ok()
+                    .filter(|t| t.split('&').all(decodes_to_utf8))
+                    .ok_or_else(|| {
+                        ApiError::BadRequest("The form is not UTF-8 text without NUL".into())
+                    })?;
                 let de =
                     serde_urlencoded::Deserializer::new(form_urlencoded::parse(text.as_bytes()));
                 serde_path_to_error::deserialize(de)
@@ -180,6 +231,22 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonOrForm<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_escapes_are_found_and_escaped_backslashes_are_not() {
+        assert!(has_nul_escape(br#"{"a":"x\u0000"}"#));
+        assert!(has_nul_escape(br#"{"a":"\\\u0000"}"#));
+        assert!(!has_nul_escape(br#"{"a":"\\u0000"}"#));
+        assert!(!has_nul_escape(br#"{"a":"u0000"}"#));
+    }
+
+    #[test]
+    fn percent_decoding_checks_utf8_and_nul() {
+        assert!(decodes_to_utf8("q=%C4%91%C6%B0%E1%BB%9Dng+ph%E1%BB%91"));
+        assert!(!decodes_to_utf8("q=%FF%FE"));
+        assert!(!decodes_to_utf8("q=a%00b"));
+        assert!(decodes_to_utf8("q=100%"));
+    }
     use serde::Deserialize;
 
     #[derive(Debug, Deserialize)]
