@@ -297,7 +297,15 @@ pub fn problem_response(status: StatusCode, problem: &Problem) -> HttpResponse {
 
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
-        Self::Internal(anyhow::Error::new(e).context("database query failed"))
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            // The server went away in the middle: the request may be sent again.
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+            | Error::BrokenTransactionManager => {
+                Self::Unavailable(format!("The database connection was lost ({e})"))
+            }
+            e => Self::Internal(anyhow::Error::new(e).context("database query failed")),
+        }
     }
 }
 

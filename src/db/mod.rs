@@ -136,11 +136,16 @@ pub fn connect(url: &str, size: u32) -> anyhow::Result<DbPool> {
     if let Backend::Sqlite(path) = &backend {
         prepare_sqlite_file(path)?;
     }
+    // A PostgreSQL connection can die with the server or the network, and diesel cannot tell
+    // a dead one from a live one without asking: each checkout pings, so a dead connection is
+    // replaced instead of failing request after request once the server is back. An SQLite
+    // connection is a file handle and does not die.
+    let ping_on_checkout = matches!(backend, Backend::Postgres(_));
     r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(5))
-        .test_on_check_out(false)
+        .test_on_check_out(ping_on_checkout)
         .build(ConnectionManager::new(backend.clone()))
         .with_context(|| format!("cannot connect to the {} database", backend.name()))
 }

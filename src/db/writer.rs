@@ -45,7 +45,7 @@ where
 
     fn finish(self: Box<Self>, commit_error: Option<&str>) {
         let result = match (commit_error, self.result) {
-            (Some(why), Some(Ok(_))) => Err(ApiError::Unavailable(format!(
+            (Some(why), Some(Ok(_)) | None) => Err(ApiError::Unavailable(format!(
                 "The database did not store the change ({why}); send it again"
             ))),
             (_, Some(result)) => result,

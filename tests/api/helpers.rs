@@ -74,6 +74,24 @@ impl TestDb {
         }
     }
 
+    /// The single number a query (`SELECT count(*) AS n ...`) answers, read behind the
+    /// service's back.
+    pub fn count(&self, query: &str) -> i64 {
+        let rows: Vec<Count> = match self {
+            Self::Sqlite { dir } => {
+                let mut conn =
+                    diesel::SqliteConnection::establish(&dir.join("portal.db").to_string_lossy())
+                        .expect("open the test db");
+                diesel::sql_query(query).load(&mut conn).expect("count")
+            }
+            _ => {
+                let mut conn = PgConnection::establish(&self.url()).expect("connect to test db");
+                diesel::sql_query(query).load(&mut conn).expect("count")
+            }
+        };
+        rows[0].n
+    }
+
     /// Whether the text appears anywhere in the stored data.
     pub fn contains(&self, needle: &str) -> bool {
         match self {

@@ -67,6 +67,8 @@ async fn hostile_values_in_every_parameter_never_cause_a_server_error() {
     assert!(calls > 300, "only {calls} calls");
     let units = json(app.get("/api/v1/units").await, 200).await;
     assert_eq!(units["items"].as_array().unwrap().len(), 31);
+    assert_eq!(app.db.count("SELECT count(*) AS n FROM units"), 31);
+    assert_eq!(app.db.count("SELECT count(*) AS n FROM users"), 1);
     let me = json(app.get_as(&admin, "/api/v1/auth/me").await, 200).await;
     assert_eq!(me["role"], "admin");
 }

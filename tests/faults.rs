@@ -1,0 +1,461 @@
+//! Faults: a kill in the middle of a write load, a graceful stop, a database outage.
+//!
+//! The kill test loads the service for a few seconds by default; set `PORTAL_FAULT_SECONDS`
+//! for a longer run (`PORTAL_FAULT_SECONDS=60 cargo test --test faults`).
+
+#[allow(dead_code)]
+#[path = "api/helpers.rs"]
+mod helpers;
+
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use helpers::{json, problem, start, TestDb, ADMIN_PASSWORD, JWT_SECRET};
+use serde_json::{json as j, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The service binary, running as a process of its own.
+struct Process {
+    child: Child,
+    address: String,
+    port: u16,
+}
+
+impl Process {
+    async fn start(db: &TestDb) -> Self {
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_portal-api"))
+            .env("DATABASE_URL", db.url())
+            .env("PORTAL_ADDR", format!("127.0.0.1:{port}"))
+            .env("PORTAL_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("PORTAL_JWT_SECRET", JWT_SECRET)
+            .env("PORTAL_QUESTIONS_PER_MINUTE", "1000000")
+            .env("PORTAL_WORKERS", "2")
+            .env("RUST_LOG", "error")
+            .env_remove("PORTAL_ENV")
+            .env_remove("PORTAL_SHUTDOWN_SECONDS")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start portal-api");
+        let process = Self {
+            child,
+            address: format!("http://127.0.0.1:{port}"),
+            port,
+        };
+        process.wait_ready().await;
+        process
+    }
+
+    /// Polls readiness; the service migrates and seeds a new database first.
+    async fn wait_ready(&self) {
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let ready = http
+                .get(format!("{}/health/ready", self.address))
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await;
+            if ready.is_ok_and(|r| r.status() == 200) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the service did not get ready");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits for the process to end by itself; its exit code.
+    async fn exit_code(&mut self, within: Duration) -> Option<i32> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for the service") {
+                return status.code();
+            }
+            assert!(Instant::now() < deadline, "the service did not stop");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+async fn admin_token(http: &reqwest::Client, address: &str) -> String {
+    let body = j!({"grant_type": "password", "username": "admin", "password": ADMIN_PASSWORD});
+    let response = http
+        .post(format!("{address}/api/v1/auth/token"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    json(response, 200).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn question(title: &str) -> Value {
+    j!({
+        "title": title,
+        "body": "Xin hỏi thời hạn giải quyết hồ sơ?",
+        "unit": "so-khcn",
+        "asker": {"name": "Phạm Minh Đức", "email": "duc@example.vn"},
+        "publish_consent": true
+    })
+}
+
+/// What the service acknowledged with a 201.
+enum Ack {
+    Question {
+        code: String,
+        key: String,
+        title: String,
+    },
+    Submission {
+        id: String,
+        title: String,
+    },
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_acknowledged_write_survives_a_kill_in_the_middle_of_the_load() {
+    let seconds: u64 = std::env::var("PORTAL_FAULT_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
+    let db = TestDb::create();
+    let mut service = Process::start(&db).await;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let admin = admin_token(&http, &service.address).await;
+    let made = http
+        .post(format!("{}/api/v1/clients", service.address))
+        .bearer_auth(&admin)
+        .json(&j!({"name": "Cổng Sở KH&CN", "unit": "so-khcn"}))
+        .send()
+        .await
+        .unwrap();
+    let made = json(made, 201).await;
+    let grant = j!({
+        "grant_type": "client_credentials",
+        "client_id": made["client_id"], "client_secret": made["client_secret"]
+    });
+    let response = http
+        .post(format!("{}/api/v1/auth/token", service.address))
+        .json(&grant)
+        .send()
+        .await
+        .unwrap();
+    let client = json(response, 200).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let acks = Arc::new(Mutex::new(Vec::new()));
+    let refused = Arc::new(Mutex::new(Vec::new()));
+    let sent = Arc::new(AtomicUsize::new(0));
+    let mut workers = tokio::task::JoinSet::new();
+    for w in 0..16 {
+        let (http, address, client) = (http.clone(), service.address.clone(), client.clone());
+        let (acks, refused, sent) = (acks.clone(), refused.clone(), sent.clone());
+        workers.spawn(async move {
+            for i in 0.. {
+                let title = format!("Tải {w}-{i}");
+                let request = if (w + i) % 2 == 0 {
+                    http.post(format!("{address}/api/v1/questions"))
+                        .json(&question(&title))
+                } else {
+                    http.post(format!("{address}/api/v1/submissions"))
+                        .bearer_auth(&client)
+                        .json(&j!({
+                            "category": "tin-tuc", "title": title, "summary": "Tóm tắt",
+                            "body": "<p>Nội dung</p>", "draft": false
+                        }))
+                };
+                sent.fetch_add(1, Ordering::Relaxed);
+                // After the kill every request fails to connect: the worker is done.
+                let Ok(response) = request.send().await else {
+                    break;
+                };
+                let status = response.status().as_u16();
+                let Ok(body) = response.json::<Value>().await else {
+                    break;
+                };
+                if status != 201 {
+                    refused.lock().unwrap().push(format!("{status} {body}"));
+                    continue;
+                }
+                let ack = match body.get("tracking_code") {
+                    Some(code) => Ack::Question {
+                        code: code.as_str().unwrap().to_string(),
+                        key: body["access_key"].as_str().unwrap().to_string(),
+                        title,
+                    },
+                    None => Ack::Submission {
+                        id: body["id"].as_str().unwrap().to_string(),
+                        title,
+                    },
+                };
+                acks.lock().unwrap().push(ack);
+            }
+        });
+    }
+    // The load runs for its time; then the process dies without any warning.
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    service.child.kill().expect("SIGKILL the service");
+    service.child.wait().unwrap();
+    workers.join_all().await;
+    let refused = refused.lock().unwrap().clone();
+    assert!(refused.is_empty(), "refused before the kill: {refused:?}");
+    let acks = std::mem::take(&mut *acks.lock().unwrap());
+    assert!(!acks.is_empty(), "nothing was acknowledged");
+
+    let service = Process::start(&db).await;
+    let admin = admin_token(&http, &service.address).await;
+    let (mut questions, mut submissions) = (0, 0);
+    for ack in &acks {
+        match ack {
+            Ack::Question { code, key, title } => {
+                let found = http
+                    .get(format!("{}/api/v1/tracking/{code}", service.address))
+                    .header("x-access-key", key)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(json(found, 200).await["title"], title.as_str());
+                questions += 1;
+            }
+            Ack::Submission { id, title } => {
+                let found = http
+                    .get(format!("{}/api/v1/submissions/{id}", service.address))
+                    .bearer_auth(&admin)
+                    .send()
+                    .await
+                    .unwrap();
+                let found = json(found, 200).await;
+                assert_eq!(found["title"], title.as_str());
+                assert_eq!(found["status"], "submitted");
+                submissions += 1;
+            }
+        }
+    }
+    // Nothing half-written: every stored item has its first revision and its creation event,
+    // whether or not its answer reached the client before the kill.
+    let half_written = db.count(
+        "SELECT count(*) AS n FROM submissions s WHERE NOT EXISTS \
+         (SELECT 1 FROM submission_revisions r WHERE r.submission_id = s.id AND r.version = 1) \
+         OR NOT EXISTS (SELECT 1 FROM submission_events e WHERE e.submission_id = s.id \
+         AND e.version = 1)",
+    );
+    assert_eq!(half_written, 0);
+    let stored_questions = db.count("SELECT count(*) AS n FROM questions");
+    let stored_submissions = db.count("SELECT count(*) AS n FROM submissions");
+    assert!(stored_questions >= questions && stored_submissions >= submissions);
+    println!(
+        "{seconds} s of load, {} requests sent: {questions} questions and {submissions} \
+         submissions acknowledged before SIGKILL, all found after the restart; stored: \
+         {stored_questions} questions, {stored_submissions} submissions",
+        sent.load(Ordering::Relaxed)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_the_request_in_flight_finish_and_exits_zero() {
+    let db = TestDb::create();
+    let mut service = Process::start(&db).await;
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", service.port))
+        .await
+        .unwrap();
+    // A first exchange on the connection proves a worker holds it.
+    stream
+        .write_all(b"GET /health/live HTTP/1.1\r\nHost: portal\r\n\r\n")
+        .await
+        .unwrap();
+    let mut first = [0u8; 1024];
+    let n = stream.read(&mut first).await.unwrap();
+    assert!(first[..n].starts_with(b"HTTP/1.1 200"));
+
+    let body = serde_json::to_vec(&question("Hỏi lúc dừng máy")).unwrap();
+    let (head, tail) = body.split_at(body.len() / 2);
+    let headers = format!(
+        "POST /api/v1/questions HTTP/1.1\r\nHost: portal\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(headers.as_bytes()).await.unwrap();
+    stream.write_all(head).await.unwrap();
+
+    let pid = service.child.id().to_string();
+    let term = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(term.success());
+    // The service stops accepting: new connections are refused...
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(("127.0.0.1", service.port))
+        .await
+        .is_ok()
+    {
+        assert!(Instant::now() < deadline, "still accepting after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // ...while the request it had already begun is finished and answered.
+    stream.write_all(tail).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    assert!(answer.contains("tracking_code"), "{answer}");
+
+    assert_eq!(service.exit_code(Duration::from_secs(30)).await, Some(0));
+    assert_eq!(db.count("SELECT count(*) AS n FROM questions"), 1);
+}
+
+/// A TCP relay in front of PostgreSQL that can be cut and restored, as a network or server
+/// outage looks to the service.
+struct Relay {
+    port: u16,
+    target: String,
+    accept: Option<tokio::task::JoinHandle<()>>,
+    links: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Relay {
+    fn new(target: String) -> Self {
+        Self {
+            port: free_port(),
+            target,
+            accept: None,
+            links: Arc::default(),
+        }
+    }
+
+    async fn up(&mut self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .expect("bind the relay");
+        let (target, links) = (self.target.clone(), self.links.clone());
+        self.accept = Some(tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let target = target.clone();
+                let link = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                links.lock().unwrap().push(link);
+            }
+        }));
+    }
+
+    /// Refuses new connections and breaks the open ones.
+    async fn down(&mut self) {
+        if let Some(accept) = self.accept.take() {
+            accept.abort();
+            let _ = accept.await;
+        }
+        let links = std::mem::take(&mut *self.links.lock().unwrap());
+        for link in links {
+            link.abort();
+            let _ = link.await;
+        }
+    }
+}
+
+/// `host:port` of a PostgreSQL URL, and the URL with another port on 127.0.0.1.
+fn split_server(url: &str, port: u16) -> (String, String) {
+    let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
+    let end = url[after_scheme..]
+        .find('/')
+        .map(|i| after_scheme + i)
+        .unwrap_or(url.len());
+    let authority = &url[after_scheme..end];
+    let host_start = authority.rfind('@').map(|i| i + 1).unwrap_or(0);
+    let server = &authority[host_start..];
+    let server = if server.contains(':') {
+        server.to_string()
+    } else {
+        format!("{server}:5432")
+    };
+    let relayed = format!(
+        "{}127.0.0.1:{port}{}",
+        &url[..after_scheme + host_start],
+        &url[end..]
+    );
+    (server, relayed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_answers_503_problems_and_the_service_recovers() {
+    let db = TestDb::create();
+    if !matches!(db, TestDb::Postgres { .. }) {
+        eprintln!("an outage of the embedded SQLite database cannot happen; PostgreSQL only");
+        return;
+    }
+    let mut relay = Relay::new(String::new());
+    let (server, relayed) = split_server(&db.url(), relay.port);
+    relay.target = server;
+    relay.up().await;
+    let app = start(TestDb::Shared { url: relayed }, &[]).await;
+    let admin = app.admin_token().await;
+    json(app.get("/health/ready").await, 200).await;
+    json(app.get_as(&admin, "/api/v1/submissions").await, 200).await;
+
+    relay.down().await;
+    let mut slowest = Duration::ZERO;
+    for attempt in 0..1 {
+        let began = Instant::now();
+        problem(app.get("/health/ready").await, 503, "service_unavailable").await;
+        slowest = slowest.max(began.elapsed());
+        let began = Instant::now();
+        let list = app.get_as(&admin, "/api/v1/submissions").await;
+        problem(list, 503, "service_unavailable").await;
+        slowest = slowest.max(began.elapsed());
+        let began = Instant::now();
+        let asked = app
+            .request(
+                reqwest::Method::POST,
+                "/api/v1/questions",
+                None,
+                Some(&question(&format!("Hỏi khi mất kết nối {attempt}"))),
+            )
+            .await;
+        problem(asked, 503, "service_unavailable").await;
+        slowest = slowest.max(began.elapsed());
+    }
+    // Each answer comes within the pool's 5 s connection timeout (and some slack), not a hang.
+    assert!(slowest < Duration::from_secs(8), "{slowest:?}");
+
+    relay.up().await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while app.get("/health/ready").await.status() != 200 {
+        assert!(Instant::now() < deadline, "the service did not recover");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    json(app.get_as(&admin, "/api/v1/submissions").await, 200).await;
+    let asked = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/questions",
+            None,
+            Some(&question("Hỏi sau khi có lại kết nối")),
+        )
+        .await;
+    json(asked, 201).await;
+    println!("outage: each call answered 503 within {slowest:?}; recovered without a restart");
+    drop(app);
+    relay.down().await;
+}
