@@ -77,6 +77,8 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// Seconds to finish requests in flight after SIGTERM.
     pub shutdown_seconds: u64,
+    /// Open client connections the instance serves at once; more wait to be accepted.
+    pub max_connections: usize,
     /// A fixed "now" for the clock-dependent rules (deadlines, overdue). Tests set it; it is
     /// deliberately not read from the environment.
     pub fixed_now: Option<chrono::NaiveDateTime>,
@@ -174,6 +176,10 @@ impl Settings {
             shutdown_seconds: match get("PORTAL_SHUTDOWN_SECONDS") {
                 Some(v) => number(&v, "PORTAL_SHUTDOWN_SECONDS", 0, 3600)?,
                 None => 30,
+            },
+            max_connections: match get("PORTAL_MAX_CONNECTIONS") {
+                Some(v) => number(&v, "PORTAL_MAX_CONNECTIONS", 1, 1_000_000)?,
+                None => 4096,
             },
             fixed_now: None,
         })

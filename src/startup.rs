@@ -66,7 +66,10 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.addr))?;
         let port = listener.local_addr()?.port();
         let workers = settings.workers;
-        let shutdown_seconds = settings.shutdown_seconds;
+        let limits = Limits {
+            shutdown_seconds: settings.shutdown_seconds,
+            max_connections: settings.max_connections,
+        };
         let questions_per_minute = settings.questions_per_minute;
         let (writer, writer_thread) = Writer::start(pool.clone());
         let state = web::Data::new(AppState {
@@ -78,7 +81,7 @@ impl Application {
             question_limit: RateLimiter::new(questions_per_minute),
             writer,
         });
-        let server = serve(listener, state.clone(), workers, shutdown_seconds)?;
+        let server = serve(listener, state.clone(), workers, limits)?;
         Ok(Self {
             port,
             server,
@@ -169,11 +172,17 @@ pub fn prepare_database(pool: &DbPool, settings: &Settings) -> anyhow::Result<()
     Ok(())
 }
 
+/// How much the server takes on, and how long it waits when stopping.
+struct Limits {
+    shutdown_seconds: u64,
+    max_connections: usize,
+}
+
 fn serve(
     listener: TcpListener,
     state: web::Data<AppState>,
     workers: Option<usize>,
-    shutdown_seconds: u64,
+    limits: Limits,
 ) -> anyhow::Result<Server> {
     let spec = Arc::new(openapi::document());
     let mut server = HttpServer::new(move || {
@@ -192,13 +201,17 @@ fn serve(
             .wrap(from_fn(telemetry::observe))
     })
     // SIGTERM: stop accepting, let requests in flight finish, then exit.
-    .shutdown_timeout(shutdown_seconds)
+    .shutdown_timeout(limits.shutdown_seconds)
     // A client that sends its headers too slowly is cut off.
     .client_request_timeout(std::time::Duration::from_secs(10))
     .listen(listener)?;
-    if let Some(n) = workers {
-        server = server.workers(n);
-    }
+    // actix counts connections per worker; the setting is for the whole instance.
+    let workers = workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    server = server
+        .workers(workers)
+        .max_connections(limits.max_connections.div_ceil(workers).max(1));
     Ok(server.run())
 }
 

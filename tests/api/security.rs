@@ -100,3 +100,47 @@ async fn listed_origins_get_cors_answers_and_others_do_not() {
         .unwrap();
     assert!(!other.headers().contains_key("access-control-allow-origin"));
 }
+
+/// Opens a connection and completes one request on it (so a worker holds it, kept alive).
+async fn held_connection(address: &str) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    stream
+        .write_all(b"GET /health/live HTTP/1.1\r\nHost: portal\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = [0u8; 1024];
+    let n = stream.read(&mut answer).await.unwrap();
+    assert!(answer[..n].starts_with(b"HTTP/1.1 200"));
+    stream
+}
+
+#[tokio::test]
+async fn connections_over_the_limit_wait_until_one_closes() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(&[("PORTAL_MAX_CONNECTIONS", "2")]).await;
+    let first = held_connection(&app.address).await;
+    let _second = held_connection(&app.address).await;
+    let mut third = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    third
+        .write_all(b"GET /health/live HTTP/1.1\r\nHost: portal\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let waited = tokio::time::timeout(
+        std::time::Duration::from_millis(500),
+        third.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(
+        waited.is_err(),
+        "a third connection was served while two were open"
+    );
+    drop(first);
+    third.read_to_end(&mut answer).await.unwrap();
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "{answer:?}");
+}
