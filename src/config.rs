@@ -79,6 +79,8 @@ pub struct Settings {
     pub shutdown_seconds: u64,
     /// Open client connections the instance serves at once; more wait to be accepted.
     pub max_connections: usize,
+    /// How long public article pages are reused (zero: not at all).
+    pub public_cache: std::time::Duration,
     /// A fixed "now" for the clock-dependent rules (deadlines, overdue). Tests set it; it is
     /// deliberately not read from the environment.
     pub fixed_now: Option<chrono::NaiveDateTime>,
@@ -181,6 +183,10 @@ impl Settings {
                 Some(v) => number(&v, "PORTAL_MAX_CONNECTIONS", 1, 1_000_000)?,
                 None => 4096,
             },
+            public_cache: std::time::Duration::from_millis(match get("PORTAL_PUBLIC_CACHE_MS") {
+                Some(v) => number(&v, "PORTAL_PUBLIC_CACHE_MS", 0, 60_000)?,
+                None => 1000,
+            }),
             fixed_now: None,
         })
     }

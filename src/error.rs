@@ -302,7 +302,8 @@ impl From<diesel::result::Error> for ApiError {
             // The server went away in the middle: the request may be sent again.
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
             | Error::BrokenTransactionManager => {
-                Self::Unavailable(format!("The database connection was lost ({e})"))
+                tracing::warn!(error = %e, "database connection lost");
+                Self::Unavailable("The database connection was lost; send the request again".into())
             }
             e => Self::Internal(anyhow::Error::new(e).context("database query failed")),
         }
@@ -311,7 +312,9 @@ impl From<diesel::result::Error> for ApiError {
 
 impl From<diesel::r2d2::PoolError> for ApiError {
     fn from(e: diesel::r2d2::PoolError) -> Self {
-        Self::Unavailable(format!("The database is not reachable ({e})"))
+        // The cause names servers and databases: it goes to the log, not to the caller.
+        tracing::warn!(error = %e, "no database connection");
+        Self::Unavailable("The database is not reachable; try again shortly".into())
     }
 }
 

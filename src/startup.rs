@@ -12,6 +12,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::token::TokenKeys;
 use crate::auth::{accounts, AccountCache};
+use crate::cache::PublicCache;
 use crate::config::{Environment, Settings};
 use crate::db::writer::{Writer, WriterThread};
 use crate::db::{self, DbPool};
@@ -39,6 +40,8 @@ pub struct AppState {
     pub question_limit: RateLimiter,
     /// Group commit for the high-volume inserts (questions, submissions).
     pub writer: Writer,
+    /// Recently answered public article pages.
+    pub public_cache: PublicCache,
 }
 
 impl AppState {
@@ -72,6 +75,7 @@ impl Application {
         };
         let questions_per_minute = settings.questions_per_minute;
         let (writer, writer_thread) = Writer::start(pool.clone());
+        let public_cache = PublicCache::new(settings.public_cache);
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             settings,
@@ -80,6 +84,7 @@ impl Application {
             accounts: AccountCache::default(),
             question_limit: RateLimiter::new(questions_per_minute),
             writer,
+            public_cache,
         });
         let server = serve(listener, state.clone(), workers, limits)?;
         Ok(Self {

@@ -92,9 +92,27 @@ pub struct ArticleQuery {
 #[get("/public/articles")]
 pub async fn list_articles(
     state: web::Data<AppState>,
+    req: HttpRequest,
     query: Query<ArticleQuery>,
-) -> Result<web::Json<Page<Article>>, ApiError> {
-    let query = query.into_inner();
+) -> Result<HttpResponse, ApiError> {
+    let key = req.uri().to_string();
+    if let Some(body) = state.public_cache.get(&key) {
+        return Ok(json_body(body));
+    }
+    let generation = state.public_cache.generation();
+    let page = article_page(&state, query.into_inner()).await?;
+    let body = web::Bytes::from(serde_json::to_vec(&page).map_err(anyhow::Error::from)?);
+    state.public_cache.put(key, body.clone(), generation);
+    Ok(json_body(body))
+}
+
+fn json_body(body: web::Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(body)
+}
+
+async fn article_page(state: &AppState, query: ArticleQuery) -> Result<Page<Article>, ApiError> {
     let limit = page_limit(query.limit)?;
     let after = parse_after(query.cursor.as_deref())?;
     let Some(filter) = filter_of(
@@ -106,7 +124,7 @@ pub async fn list_articles(
         query.q.as_deref(),
     )?
     else {
-        return Ok(web::Json(Page::complete(Vec::new())));
+        return Ok(Page::complete(Vec::new()));
     };
     let mut items = db::run(&state.pool, move |conn| {
         Ok(store::list_published(
@@ -120,10 +138,10 @@ pub async fn list_articles(
     let next = split_page(&mut items, limit, |last| {
         after_cursor(last.published_at.unwrap_or(last.updated_at), &last.id)
     });
-    Ok(web::Json(Page {
+    Ok(Page {
         items: items.into_iter().map(Article::from).collect(),
         next_cursor: next,
-    }))
+    })
 }
 
 /// Get a published article.

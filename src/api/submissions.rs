@@ -787,6 +787,7 @@ pub async fn transition_submission(
         }
         _ => None,
     };
+    let was_published = current.status == Status::Published;
     let subject = principal.subject.clone();
     let updated = state
         .writer
@@ -821,6 +822,9 @@ pub async fn transition_submission(
             })
         })
         .await?;
+    if was_published || updated.status == Status::Published {
+        state.public_cache.invalidate();
+    }
     Ok(respond(
         actix_web::http::StatusCode::OK,
         &SubmissionResponse::new(updated, actor),

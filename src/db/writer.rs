@@ -45,9 +45,10 @@ where
 
     fn finish(self: Box<Self>, commit_error: Option<&str>) {
         let result = match (commit_error, self.result) {
-            (Some(why), Some(Ok(_)) | None) => Err(ApiError::Unavailable(format!(
-                "The database did not store the change ({why}); send it again"
-            ))),
+            // The cause is logged where it happened; it names servers and databases.
+            (Some(_), Some(Ok(_)) | None) => Err(ApiError::Unavailable(
+                "The database did not store the change; send it again".into(),
+            )),
             (_, Some(result)) => result,
             (_, None) => Err(ApiError::Internal(anyhow::anyhow!("write job did not run"))),
         };

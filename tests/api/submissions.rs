@@ -905,3 +905,37 @@ async fn a_method_missing_or_unknown_id_answers_a_problem() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_public_list_is_reused_briefly_and_renewed_at_once_on_publish() {
+    let app = crate::helpers::spawn_app_with(&[("PORTAL_PUBLIC_CACHE_MS", "60000")]).await;
+    let officer = app.user("officer", Some("so-khcn")).await;
+    let editor = app.user("editor", None).await;
+    let first = create(&app, &officer.token, &item("Bản tin thứ nhất")).await;
+    let first = first["id"].as_str().unwrap();
+    json(act(&app, &officer.token, first, "submit", None).await, 200).await;
+    json(act(&app, &editor.token, first, "publish", None).await, 200).await;
+    assert_eq!(public_ids(&app, "").await, vec![first.to_string()]);
+
+    // Changed behind the service's back: the reused page does not show it yet...
+    app.db.execute(&format!(
+        "UPDATE submissions SET title = 'Đổi ngầm' WHERE id = '{first}'"
+    ));
+    let page = json(app.get("/api/v1/public/articles").await, 200).await;
+    assert_eq!(page["items"][0]["title"], "Bản tin thứ nhất");
+    // ...a publication through the service renews it at once.
+    let second = create(&app, &officer.token, &item("Bản tin thứ hai")).await;
+    let second = second["id"].as_str().unwrap();
+    json(act(&app, &officer.token, second, "submit", None).await, 200).await;
+    json(act(&app, &editor.token, second, "publish", None).await, 200).await;
+    let page = json(app.get("/api/v1/public/articles").await, 200).await;
+    assert_eq!(page["items"][0]["title"], "Bản tin thứ hai");
+    assert_eq!(page["items"][1]["title"], "Đổi ngầm");
+    // Unpublishing renews it too.
+    json(
+        act(&app, &editor.token, second, "unpublish", Some("Sai sót")).await,
+        200,
+    )
+    .await;
+    assert_eq!(public_ids(&app, "").await, vec![first.to_string()]);
+}
