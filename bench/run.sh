@@ -75,7 +75,9 @@ measure() { # name connections warmup url [load options...]
   shift 4
   echo "measuring $name..." >&2
   "$load" "$u" --connections "$c" --seconds "$seconds" --warmup "$w" "$@" | tee "$out/$name.json" >&2
+  echo "$name $(awk '/VmHWM/ {print $2}' "/proc/$pid/status")" >> "$out/memory.txt"
 }
+: > "$out/memory.txt"
 
 question='{"title":"Hỏi về thủ tục cấp phép","body":"Xin hỏi thời hạn giải quyết?","unit":"so-noi-vu","asker":{"name":"Nguyễn Văn An","email":"an@example.vn"},"publish_consent":true}'
 submission='{"category":"khoa-hoc-cong-nghe","title":"Kết quả nghiên cứu khoa học","summary":"Tóm tắt","body":"<p>Nội dung</p>"}'
@@ -126,6 +128,8 @@ for key, label in names:
     lines.append(f"| {label} | {r['requests']} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['max_ms']:.1f} | {r['statuses']} | {ratio:.0%} |")
 q, s = load("questions"), load("submissions")
 lines += ["", f"- peak memory of the service (VmHWM): {int(peak) / 1024:.0f} MiB",
+          "- the service's peak memory after each scenario: " + ", ".join(
+              f"{n} {int(k) / 1024:.0f} MiB" for n, k in (l.split() for l in open(out + "/memory.txt") if l.strip())),
           f"- questions acknowledged (201): {q['statuses'].get('201', 0)}; rows added: {int(qa) - int(qb)}",
           f"- submissions acknowledged (201): {s['statuses'].get('201', 0)}; rows added: {int(sa) - int(sb)}", ""]
 times = [l.split() for l in open(out + "/quarters.txt") if l.strip()]
