@@ -355,7 +355,7 @@ pub async fn create_submission(
 
     let outcome = state
         .writer
-        .write(move |conn| {
+        .insert(move |conn| {
             if let Some(key) = &key {
                 match idempotency::claim(conn, &subject, key, &hash, db::now())? {
                     Claim::Fresh => {}

@@ -1,11 +1,13 @@
-//! Group commit: one writer connection that runs concurrent inserts in one transaction.
+//! Group commit: writer connections that run concurrent writes in one transaction each.
 //!
 //! SQLite with `synchronous=FULL` pays one fsync per commit, which caps single-row inserts at a
 //! few thousand a second however many requests wait. The writer takes every job that is
 //! waiting, runs each in its own savepoint (so one failing job rolls back alone), commits once,
 //! and only then answers each caller: an acknowledged write is on disk.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::Arc;
 use std::thread;
 
 use diesel::Connection;
@@ -59,45 +61,85 @@ where
 /// What the writer thread is sent: a job, or `None` to stop after the jobs before it.
 type Message = Option<Box<dyn Job>>;
 
-/// A handle to the writer thread.
+/// A handle to the writer threads.
 #[derive(Clone)]
 pub struct Writer {
-    jobs: SyncSender<Message>,
+    queues: Arc<[SyncSender<Message>]>,
+    next: Arc<AtomicUsize>,
 }
 
-/// The writer thread itself, kept by whoever stops the service.
+/// The writer threads themselves, kept by whoever stops the service.
 pub struct WriterThread {
-    jobs: SyncSender<Message>,
-    thread: thread::JoinHandle<()>,
+    queues: Arc<[SyncSender<Message>]>,
+    threads: Vec<thread::JoinHandle<()>>,
 }
 
 impl WriterThread {
-    /// Commits what is queued, stops the thread and waits until its connection is released.
+    /// Commits what is queued, stops the threads and waits until their connections are
+    /// released.
     pub fn stop(self) {
-        let _ = self.jobs.send(None);
-        if self.thread.join().is_err() {
-            tracing::error!("the database writer thread panicked");
+        for queue in self.queues.iter() {
+            let _ = queue.send(None);
+        }
+        for thread in self.threads {
+            if thread.join().is_err() {
+                tracing::error!("a database writer thread panicked");
+            }
         }
     }
 }
 
 impl Writer {
-    /// Starts the writer thread; it draws its connection from the pool when it has work.
-    pub fn start(pool: DbPool) -> (Self, WriterThread) {
-        let (jobs, queue) = mpsc::sync_channel::<Message>(QUEUE);
-        let thread = thread::Builder::new()
-            .name("db-writer".into())
-            .spawn(move || serve(pool, queue))
-            .expect("start the database writer thread");
+    /// Starts `threads` writer threads, each with a queue; each draws a connection from the
+    /// pool when it has work. SQLite takes one writer at a time, so it gets one thread;
+    /// PostgreSQL gets a few, so that new rows are not all waiting on one connection's round
+    /// trips.
+    pub fn start(pool: DbPool, threads: usize) -> (Self, WriterThread) {
+        let (queues, threads): (Vec<_>, Vec<_>) = (0..threads.max(1))
+            .map(|n| {
+                let (jobs, queue) = mpsc::sync_channel::<Message>(QUEUE);
+                let pool = pool.clone();
+                let thread = thread::Builder::new()
+                    .name(format!("db-writer-{n}"))
+                    .spawn(move || serve(pool, queue))
+                    .expect("start a database writer thread");
+                (jobs, thread)
+            })
+            .unzip();
+        let queues: Arc<[SyncSender<Message>]> = queues.into();
         let handle = WriterThread {
-            jobs: jobs.clone(),
-            thread,
+            queues: queues.clone(),
+            threads,
         };
-        (Self { jobs }, handle)
+        let writer = Self {
+            queues,
+            next: Arc::new(AtomicUsize::new(0)),
+        };
+        (writer, handle)
     }
 
-    /// Runs `work` in the next group commit and returns its result once it is durable.
+    /// Runs `work` in the next group commit of the first writer and returns its result once it
+    /// is durable. Changes to existing rows all go through this one writer, so that two groups
+    /// never lock the same rows in opposite orders.
     pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        self.send(0, work).await
+    }
+
+    /// Like [`Writer::write`], for work that only adds new rows: it may go to any writer.
+    pub async fn insert<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        let n = self.next.fetch_add(1, Ordering::Relaxed) % self.queues.len();
+        self.send(n, work).await
+    }
+
+    async fn send<T, F>(&self, queue: usize, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
@@ -108,7 +150,7 @@ impl Writer {
             result: None,
             reply,
         }));
-        self.jobs.try_send(task).map_err(|e| match e {
+        self.queues[queue].try_send(task).map_err(|e| match e {
             mpsc::TrySendError::Full(_) => {
                 ApiError::Unavailable("The service is busy writing; retry shortly".into())
             }
