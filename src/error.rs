@@ -113,9 +113,9 @@ pub enum ApiError {
     /// Nothing here, or nothing the caller may see (404).
     #[error("not found: {0}")]
     NotFound(String),
-    /// The route exists but not with this method (405).
+    /// The route exists but not with this method (405); `allow` lists the methods it has.
     #[error("method not allowed")]
-    MethodNotAllowed,
+    MethodNotAllowed { allow: String },
     /// The database cannot be reached (503).
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -144,7 +144,7 @@ impl ApiError {
             Self::PreconditionFailed => "precondition_failed",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::NotFound(_) => "not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Unavailable(_) => "service_unavailable",
             Self::Internal(_) => "internal_error",
         }
@@ -206,7 +206,7 @@ impl ApiError {
                 "This Idempotency-Key was used with a different request body".into()
             }
             Self::NotFound(what) => format!("{what} was not found"),
-            Self::MethodNotAllowed => "This method is not allowed on this resource".into(),
+            Self::MethodNotAllowed { .. } => "This method is not allowed on this resource".into(),
             Self::Unavailable(what) => what.clone(),
             Self::Internal(_) => {
                 "The service could not complete the request; it has been logged".into()
@@ -254,7 +254,7 @@ impl ResponseError for ApiError {
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -280,6 +280,11 @@ impl ResponseError for ApiError {
             }
             Self::RateLimited { retry_after } => {
                 headers.insert(header::RETRY_AFTER, (*retry_after).into());
+            }
+            Self::MethodNotAllowed { allow } => {
+                if let Ok(value) = header::HeaderValue::from_str(allow) {
+                    headers.insert(header::ALLOW, value);
+                }
             }
             _ => {}
         }

@@ -107,8 +107,9 @@ fn problem_response(description: &str) -> RefOr<Response> {
 }
 
 /// Adds the answers every operation of a kind can give, so handlers list only their own:
-/// 401, 403 and 404 on protected operations (a resource the caller may not see answers 404),
-/// 404 where a path names a resource, 500 everywhere.
+/// 400 where there are parameters or a body that may not be readable, 413 and 415 where there
+/// is a body, 401, 403 and 404 on protected operations (a resource the caller may not see
+/// answers 404), 404 where a path names a resource, 500 everywhere.
 fn add_common_responses(doc: &mut OpenApi) {
     for (path, item) in doc.paths.paths.iter_mut() {
         let names_resource = path.contains('{');
@@ -123,12 +124,21 @@ fn add_common_responses(doc: &mut OpenApi) {
         .flatten()
         {
             let protected = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let has_body = op.request_body.is_some();
+            let has_parameters = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
             let responses = &mut op.responses.responses;
             let mut add = |status: &str, description: &str| {
                 responses
                     .entry(status.to_string())
                     .or_insert_with(|| problem_response(description));
             };
+            if has_parameters || has_body {
+                add("400", "A parameter cannot be read, or the body is not JSON");
+            }
+            if has_body {
+                add("413", "The body is larger than the limit");
+                add("415", "The body is not sent with a supported Content-Type");
+            }
             if protected {
                 add("401", "No token, or an invalid, expired or revoked one");
                 add("403", "The caller's role does not allow this");

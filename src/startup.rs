@@ -1,7 +1,8 @@
 //! Building and running the application: pool, migrations, reference data, HTTP server.
 
+use std::collections::HashMap;
 use std::net::TcpListener;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -228,9 +229,85 @@ fn serve(
 async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
     // Handlers registered with method macros are guarded per method, so a path that exists
     // for GET reaches here on POST; its pattern still matches.
-    if req.match_pattern().is_some() {
-        Err(ApiError::MethodNotAllowed)
+    if let Some(pattern) = req.match_pattern() {
+        Err(ApiError::MethodNotAllowed {
+            allow: allowed_methods(&pattern),
+        })
     } else {
         Err(ApiError::not_found("This address"))
+    }
+}
+
+/// The methods a route pattern answers, as the `Allow` header of a 405 lists them; taken from
+/// the OpenAPI document, which comes from the same registration as the routes.
+fn allowed_methods(pattern: &str) -> String {
+    static METHODS: OnceLock<HashMap<String, String>> = OnceLock::new();
+    let methods = METHODS.get_or_init(|| {
+        openapi::document()
+            .paths
+            .paths
+            .into_iter()
+            .map(|(path, item)| {
+                let methods: Vec<&str> = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(name, present)| present.then_some(name))
+                .collect();
+                (path, methods.join(", "))
+            })
+            .collect()
+    });
+    // Routes outside the document (the API explorer) only answer GET.
+    methods
+        .get(&without_regexes(pattern))
+        .cloned()
+        .unwrap_or_else(|| "GET".to_string())
+}
+
+/// A route pattern as the document names it: `{id:-?[0-9]+}` becomes `{id}`.
+fn without_regexes(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut in_regex = false;
+    let mut depth = 0usize;
+    for c in pattern.chars() {
+        match c {
+            '{' => {
+                depth += 1;
+                if !in_regex {
+                    out.push(c);
+                }
+            }
+            '}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    in_regex = false;
+                    out.push(c);
+                }
+            }
+            ':' if depth == 1 => in_regex = true,
+            _ if !in_regex => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_405_allows_the_methods_of_the_route() {
+        assert_eq!(allowed_methods("/api/v1/users/{id}"), "GET, PATCH");
+        assert_eq!(
+            allowed_methods("/api/v1/obligations/{id:-?[0-9]+}"),
+            "PATCH"
+        );
+        assert_eq!(without_regexes("/a/{id:[0-9]{2}}/b/{x}"), "/a/{id}/b/{x}");
     }
 }

@@ -21,7 +21,7 @@ use crate::startup::AppState;
 #[into_params(parameter_in = Query)]
 pub struct HolidayQuery {
     /// Calendar year, 1900–9999; the current year in Vietnam when omitted.
-    #[param(example = 2024)]
+    #[param(example = 2024, minimum = 1900, maximum = 9999)]
     pub year: Option<i32>,
 }
 
@@ -129,7 +129,7 @@ pub struct DeadlineResponse {
     responses(
         (status = 200, description = "The deadline, with counted and skipped days", body = DeadlineResponse),
         (status = 400, description = "Missing or unreadable parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "working_days out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "working_days out of range, or a deadline after the year 9999", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/calendar/deadline")]
@@ -153,6 +153,13 @@ pub async fn deadline(
     })
     .await?;
     let d = calendar.deadline(from, working_days);
+    // Dates are answered as RFC 3339 full-dates, which have four-digit years.
+    if d.due_date.year() > 9999 {
+        return Err(ApiError::invalid_field(
+            "from",
+            "the deadline would fall after the year 9999",
+        ));
+    }
     Ok(web::Json(DeadlineResponse {
         from: d.from,
         working_days: d.working_days,
@@ -193,7 +200,7 @@ fn parse_date(raw: &str) -> Result<NaiveDate, ApiError> {
 #[utoipa::path(
     tag = "calendar",
     security(("bearer" = [])),
-    params(("date" = String, Path, description = "The day, YYYY-MM-DD", example = "2026-09-01")),
+    params(("date" = NaiveDate, Path, pattern = "^(19|[2-9][0-9])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", description = "The day, YYYY-MM-DD, of the years 1900–9999", example = "2026-09-01")),
     request_body = PutHolidayRequest,
     responses(
         (status = 200, description = "Replaced", body = HolidayResponse),
@@ -248,7 +255,7 @@ pub async fn put_holiday(
 #[utoipa::path(
     tag = "calendar",
     security(("bearer" = [])),
-    params(("date" = String, Path, description = "The day, YYYY-MM-DD", example = "2026-09-01")),
+    params(("date" = NaiveDate, Path, pattern = "^(19|[2-9][0-9])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", description = "The day, YYYY-MM-DD, of the years 1900–9999", example = "2026-09-01")),
     responses(
         (status = 204, description = "Removed"),
         (status = 400, description = "Unreadable date", body = Problem, content_type = "application/problem+json"),

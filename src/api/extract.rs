@@ -151,9 +151,14 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             "Text must not contain NUL characters (\\u0000)".into(),
         ));
     }
+    if std::str::from_utf8(body).is_err() {
+        return Err(ApiError::MalformedJson("the body is not UTF-8 text".into()));
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        if e.inner().is_data() {
+        // Well-formed JSON of the wrong shape is a validation error, even where serde reports it
+        // as a syntax error (an enum given as `{}`): only text that is not JSON at all is malformed.
+        if e.inner().is_data() || serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
             ApiError::Validation(vec![FieldError::new(
                 field_of(&e, "body"),
                 e.inner().to_string(),
@@ -286,5 +291,22 @@ mod tests {
         assert_eq!(err.code(), "malformed_json");
         let err = parse_json::<Sample>(br#"{"count": 1} trailing"#).unwrap_err();
         assert_eq!(err.code(), "malformed_json");
+    }
+
+    #[test]
+    fn well_formed_json_of_the_wrong_shape_is_a_validation_error() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        enum Kind {
+            One,
+        }
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct WithEnum {
+            kind: Kind,
+        }
+        let err = parse_json::<WithEnum>(br#"{"kind": {}}"#).unwrap_err();
+        assert_eq!(err.code(), "validation_failed");
+        assert_eq!(field(err), "kind");
     }
 }

@@ -118,9 +118,11 @@ pub struct CreateObligationRequest {
     /// `monthly` or `quarterly`.
     pub cadence: Cadence,
     /// Items owed per period, 1–1000 (default 1).
+    #[schema(minimum = 1, maximum = 1000)]
     pub min_items: Option<i32>,
     /// Day of the period's last month by which the items are due, 1–31 (capped at the
     /// month's end); omit for the period's last day.
+    #[schema(minimum = 1, maximum = 31)]
     pub due_day: Option<i32>,
     /// First day it applies.
     pub starts_on: NaiveDate,
@@ -141,11 +143,12 @@ pub struct UpdateObligationRequest {
     pub category: Option<Option<String>>,
     /// Cadence.
     pub cadence: Option<Cadence>,
-    /// Items per period.
+    /// Items per period, 1–1000.
+    #[schema(minimum = 1, maximum = 1000)]
     pub min_items: Option<i32>,
     /// Due day; `null` for the period's last day.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i32>)]
+    #[schema(value_type = Option<i32>, minimum = 1, maximum = 31)]
     pub due_day: Option<Option<i32>>,
     /// First day.
     pub starts_on: Option<NaiveDate>,
@@ -262,7 +265,8 @@ pub async fn create_obligation(
         (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[patch("/obligations/{id}")]
+// Only numbers are ids, so `PATCH /obligations/status` is a method `status` does not allow.
+#[patch("/obligations/{id:-?[0-9]+}")]
 pub async fn update_obligation(
     state: web::Data<AppState>,
     principal: Principal,

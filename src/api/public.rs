@@ -75,6 +75,7 @@ pub struct ArticleQuery {
     /// Published on or before this day (Vietnam time).
     pub to: Option<NaiveDate>,
     /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

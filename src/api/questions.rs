@@ -442,6 +442,7 @@ pub async fn track(
 #[serde(deny_unknown_fields)]
 pub struct RatingRequest {
     /// 1 (poor) to 5 (excellent).
+    #[schema(minimum = 1, maximum = 5)]
     pub score: i32,
     /// Comment, up to 2,000 characters.
     pub comment: Option<String>,
@@ -659,6 +660,7 @@ pub struct QuestionQuery {
     /// Received on or before this day (Vietnam time).
     pub to: Option<NaiveDate>,
     /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -982,6 +984,7 @@ pub struct PublicQuestionQuery {
     /// Published on or before this day (Vietnam time).
     pub to: Option<NaiveDate>,
     /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

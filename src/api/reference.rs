@@ -393,6 +393,7 @@ pub struct CreateCategoryRequest {
     pub mandatory: bool,
     /// Working days to answer questions on this topic, 1–365; the configured default
     /// (`PORTAL_DEFAULT_ANSWER_DAYS`, 15) when absent.
+    #[schema(minimum = 1, maximum = 365)]
     pub answer_days: Option<i32>,
     /// The legal text behind it.
     #[serde(default)]
@@ -410,6 +411,7 @@ pub struct UpdateCategoryRequest {
     /// Mandatory flag.
     pub mandatory: Option<bool>,
     /// Working days to answer, 1–365. Questions already asked keep their due date.
+    #[schema(minimum = 1, maximum = 365)]
     pub answer_days: Option<i32>,
     /// Legal basis.
     pub legal_basis: Option<String>,

@@ -25,15 +25,16 @@ use crate::startup::AppState;
 #[into_params(parameter_in = Query)]
 pub struct QuarterlyQuery {
     /// The year.
-    #[param(example = 2024)]
+    #[param(example = 2024, minimum = 1900, maximum = 9999)]
     pub year: i32,
     /// The quarter, 1–4.
-    #[param(example = 1)]
+    #[param(example = 1, minimum = 1, maximum = 4)]
     pub quarter: u8,
     /// `reporting` (default): 15th of the month before the quarter to the 14th of its last
     /// month (Decree 09/2019/NĐ-CP); `calendar`: the calendar quarter.
     pub window: Option<WindowKind>,
     /// `json` (default) or `csv` (also chosen by `Accept: text/csv`).
+    #[param(pattern = "^(json|csv)$")]
     pub format: Option<String>,
 }
 

@@ -293,7 +293,7 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 #[utoipa::path(
     tag = "submissions",
     security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1–200 visible ASCII characters")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,200}$", description = "Makes retries safe: 1–200 visible ASCII characters")),
     request_body = CreateSubmissionRequest,
     responses(
         (status = 201, description = "Created", body = SubmissionResponse,
@@ -437,6 +437,7 @@ pub struct SubmissionQuery {
     /// diacritics (`tuyen dung` finds `Tuyển dụng`).
     pub q: Option<String>,
     /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -101,6 +101,7 @@ pub struct UserQuery {
     /// Only disabled (`true`) or enabled (`false`) accounts.
     pub disabled: Option<bool>,
     /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -10,7 +10,8 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread;
 
-use diesel::Connection;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::{Connection, QueryResult};
 use tokio::sync::oneshot;
 
 use super::{DbConnection, DbPool};
@@ -192,11 +193,10 @@ fn serve(pool: DbPool, queue: Receiver<Message>) {
                 continue;
             }
         };
-        let committed = conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        let committed = group_transaction(&mut conn, |conn| {
             for job in group.iter_mut() {
                 job.run(conn);
             }
-            Ok(())
         });
         let why = committed.err().map(|e| {
             tracing::error!(error = %e, jobs = group.len(), "group commit failed");
@@ -206,4 +206,23 @@ fn serve(pool: DbPool, queue: Receiver<Message>) {
             job.finish(why.as_deref());
         }
     }
+}
+
+/// Runs the group in one transaction. On SQLite it begins `IMMEDIATE`, taking the write lock
+/// first (waiting up to `busy_timeout`): a deferred transaction whose first job reads cannot
+/// turn into a writer once another connection has committed since, and SQLite then answers
+/// "database is locked" at once instead of waiting.
+fn group_transaction(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection),
+) -> QueryResult<()> {
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    match conn {
+        DbConnection::Sqlite(sqlite) => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?
+        }
+        DbConnection::Pg(_) => Manager::begin_transaction(conn)?,
+    }
+    work(conn);
+    Manager::commit_transaction(conn)
 }

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 /// Where a question is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = QuestionStatus)]
 pub enum Status {
     /// Asked without a unit; the board routes it.
     Received,
@@ -23,6 +24,7 @@ pub enum Status {
 /// A step on a question.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = QuestionAction)]
 pub enum Action {
     /// Route (or re-route) to a unit.
     Assign,

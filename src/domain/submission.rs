@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 /// Where a submission is in the workflow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = SubmissionStatus)]
 pub enum Status {
     /// Being written by its unit; not yet sent.
     Draft,
@@ -26,6 +27,7 @@ pub enum Status {
 /// A step of the workflow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = SubmissionAction)]
 pub enum Action {
     /// Send to the board (from draft or returned).
     Submit,
