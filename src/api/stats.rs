@@ -149,13 +149,8 @@ fn in_window(unit: &Unit, from: chrono::NaiveDateTime) -> bool {
     unit.active || unit.deactivated_at.is_some_and(|t| t >= from)
 }
 
-/// Builds the report. `only` restricts it to one unit (an officer's).
-fn build_report(
-    conn: &mut DbConnection,
-    period: ReportPeriod,
-    only: Option<&str>,
-    today: NaiveDate,
-) -> Result<QuarterlyReport, ApiError> {
+/// The window as UTC instants `[from, to)`.
+fn window_bounds(period: &ReportPeriod) -> (chrono::NaiveDateTime, chrono::NaiveDateTime) {
     let from = day_start_utc(period.from);
     let to = day_start_utc(
         period
@@ -163,12 +158,58 @@ fn build_report(
             .checked_add_days(Days::new(1))
             .unwrap_or(period.to),
     );
+    (from, to)
+}
+
+/// The window's submission and question figures, the report's two large reads.
+struct Figures {
+    submissions: db::stats::SubmissionCounts,
+    questions: db::stats::QuestionFigures,
+}
+
+impl Figures {
+    /// Reads both at once, on two connections.
+    async fn read(pool: &db::DbPool, period: &ReportPeriod) -> Result<Self, ApiError> {
+        let (from, to) = window_bounds(period);
+        let other = pool.clone();
+        let questions = actix_web::rt::spawn(async move {
+            db::run(&other, move |conn| {
+                Ok(db::stats::question_figures(conn, from, to)?)
+            })
+            .await
+        });
+        let submissions = db::run(pool, move |conn| {
+            Ok(db::stats::submission_counts(conn, from, to)?)
+        })
+        .await?;
+        let questions = questions
+            .await
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("report task failed: {e}")))??;
+        Ok(Self {
+            submissions,
+            questions,
+        })
+    }
+}
+
+/// Builds the report from the window's figures. `only` restricts it to one unit (an
+/// officer's).
+fn build_report(
+    conn: &mut DbConnection,
+    period: ReportPeriod,
+    only: Option<&str>,
+    today: NaiveDate,
+    figures: Figures,
+) -> Result<QuarterlyReport, ApiError> {
+    let (from, _) = window_bounds(&period);
     let units: Vec<Unit> = db::units::list(conn, Default::default())?
         .into_iter()
         .filter(|u| in_window(u, from) && only.is_none_or(|o| o == u.code))
         .collect();
-    let submissions = db::stats::submission_counts(conn, from, to)?;
-    let questions = db::stats::question_figures(conn, from, to)?;
+    let Figures {
+        submissions,
+        questions,
+    } = figures;
 
     // Obligation periods that end inside the window.
     let obligations = db::obligations::list(conn, only)?;
@@ -439,8 +480,9 @@ pub async fn quarterly(
     let csv = wants_csv(&req, query.format.as_deref())?;
     let period = quarter.window(query.window.unwrap_or_default());
     let today = local_date(state.now().and_utc());
+    let figures = Figures::read(&state.pool, &period).await?;
     let report = db::run(&state.pool, move |conn| {
-        build_report(conn, period, only.as_deref(), today)
+        build_report(conn, period, only.as_deref(), today, figures)
     })
     .await?;
     if csv {
