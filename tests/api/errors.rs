@@ -10,11 +10,11 @@ async fn an_unknown_route_is_a_404_problem() {
 #[tokio::test]
 async fn a_method_the_route_does_not_take_is_a_405_problem() {
     let app = spawn_app().await;
-    for (method, path) in [
-        (reqwest::Method::POST, "/api/v1/calendar/deadline"),
-        (reqwest::Method::POST, "/health/live"),
-        (reqwest::Method::DELETE, "/api/v1/units"),
-        (reqwest::Method::PUT, "/api/v1/auth/token"),
+    for (method, path, allow) in [
+        (reqwest::Method::POST, "/api/v1/calendar/deadline", "GET"),
+        (reqwest::Method::POST, "/health/live", "GET"),
+        (reqwest::Method::DELETE, "/api/v1/units", "GET, POST"),
+        (reqwest::Method::PUT, "/api/v1/auth/token", "POST"),
     ] {
         let response = app
             .client
@@ -25,6 +25,7 @@ async fn a_method_the_route_does_not_take_is_a_405_problem() {
             .await
             .unwrap();
         assert_eq!(response.status(), 405, "{path}");
+        assert_eq!(response.headers()["allow"], allow, "{path}");
         problem(response, 405, "method_not_allowed").await;
     }
 }
