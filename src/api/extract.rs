@@ -147,8 +147,9 @@ async fn read_body(body: <web::Bytes as FromRequest>::Future) -> Result<web::Byt
 /// Parses a JSON body into `T`: syntax errors are 400, wrong content 422 with the field path.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if has_nul_escape(body) {
-        return Err(ApiError::BadRequest(
-            "Text must not contain NUL characters (\\u0000)".into(),
+        return Err(ApiError::invalid_field(
+            "body",
+            "text must not contain the NUL character (\\u0000)",
         ));
     }
     if std::str::from_utf8(body).is_err() {

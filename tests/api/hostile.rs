@@ -114,7 +114,7 @@ async fn hostile_text_in_writes_is_stored_as_text() {
     let response = app
         .post_as(&officer.token, "/api/v1/submissions", &with_nul)
         .await;
-    problem(response, 400, "bad_request").await;
+    problem(response, 422, "validation_failed").await;
     let question = j!({
         "title": "Hỏi", "body": "Nội dung", "publish_consent": true,
         "asker": {"name": "Nguyễn\u{0}", "phone": "0912345678"}
@@ -122,7 +122,7 @@ async fn hostile_text_in_writes_is_stored_as_text() {
     let response = app
         .request(Method::POST, "/api/v1/questions", None, Some(&question))
         .await;
-    problem(response, 400, "bad_request").await;
+    problem(response, 422, "validation_failed").await;
 }
 
 #[tokio::test]
