@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use helpers::{json, problem, start, TestDb, ADMIN_PASSWORD, JWT_SECRET};
+use helpers::{held_connection, json, problem, start, TestDb, ADMIN_PASSWORD, JWT_SECRET};
 use serde_json::{json as j, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -279,17 +279,8 @@ async fn every_acknowledged_write_survives_a_kill_in_the_middle_of_the_load() {
 async fn sigterm_lets_the_request_in_flight_finish_and_exits_zero() {
     let db = TestDb::create();
     let mut service = Process::start(&db).await;
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", service.port))
-        .await
-        .unwrap();
     // A first exchange on the connection proves a worker holds it.
-    stream
-        .write_all(b"GET /health/live HTTP/1.1\r\nHost: portal\r\n\r\n")
-        .await
-        .unwrap();
-    let mut first = [0u8; 1024];
-    let n = stream.read(&mut first).await.unwrap();
-    assert!(first[..n].starts_with(b"HTTP/1.1 200"));
+    let mut stream = held_connection(&service.address).await;
 
     let body = serde_json::to_vec(&question("Hỏi lúc dừng máy")).unwrap();
     let (head, tail) = body.split_at(body.len() / 2);

@@ -1,4 +1,4 @@
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::helpers::{held_connection, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn every_answer_says_nosniff_and_names_no_server_software() {
@@ -99,22 +99,6 @@ async fn listed_origins_get_cors_answers_and_others_do_not() {
         .await
         .unwrap();
     assert!(!other.headers().contains_key("access-control-allow-origin"));
-}
-
-/// Opens a connection and completes one request on it (so a worker holds it, kept alive).
-async fn held_connection(address: &str) -> tokio::net::TcpStream {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(address.trim_start_matches("http://"))
-        .await
-        .unwrap();
-    stream
-        .write_all(b"GET /health/live HTTP/1.1\r\nHost: portal\r\n\r\n")
-        .await
-        .unwrap();
-    let mut answer = [0u8; 1024];
-    let n = stream.read(&mut answer).await.unwrap();
-    assert!(answer[..n].starts_with(b"HTTP/1.1 200"));
-    stream
 }
 
 #[tokio::test]
