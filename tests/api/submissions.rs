@@ -99,6 +99,21 @@ async fn feed_titles(app: &TestApp, query: &str) -> Vec<String> {
         .collect()
 }
 
+/// The item is on no public page: not in the list, not in the feed, and its own page is a 404.
+async fn assert_not_public(app: &TestApp, id: &str, status: &str) {
+    assert!(
+        !public_ids(app, "").await.iter().any(|p| p == id),
+        "a {status} item is in the public list"
+    );
+    assert!(
+        feed_titles(app, "").await.is_empty(),
+        "a {status} item is in the feed"
+    );
+    let response = app.get(&format!("/api/v1/public/articles/{id}")).await;
+    assert_eq!(response.status(), 404, "a {status} item has a public page");
+    problem(response, 404, "not_found").await;
+}
+
 #[tokio::test]
 async fn an_item_walks_the_whole_workflow_and_the_public_side_follows_it() {
     let app = spawn_app().await;
@@ -108,6 +123,7 @@ async fn an_item_walks_the_whole_workflow_and_the_public_side_follows_it() {
     let id = created["id"].as_str().unwrap().to_string();
     assert_eq!(created["status"], "draft");
     assert_eq!(created["unit"], "so-khcn");
+    assert_not_public(&app, &id, "draft").await;
 
     let steps = [
         (&officer.token, "submit", None, "submitted"),
@@ -124,6 +140,9 @@ async fn an_item_walks_the_whole_workflow_and_the_public_side_follows_it() {
     for (token, action, note, status) in steps {
         let body = json(act(&app, token, &id, action, note).await, 200).await;
         assert_eq!(body["status"], status, "{action}");
+        if status != "published" {
+            assert_not_public(&app, &id, status).await;
+        }
     }
     assert_eq!(public_ids(&app, "").await, [id.as_str()]);
     assert_eq!(
@@ -150,6 +169,11 @@ async fn an_item_walks_the_whole_workflow_and_the_public_side_follows_it() {
     let last = json(act(&app, &editor.token, &id, "publish", None).await, 200).await;
     assert_eq!(last["version"], 8);
     assert_eq!(public_ids(&app, "").await, [id.as_str()]);
+    assert_eq!(
+        feed_titles(&app, "").await,
+        ["Tuyển dụng viên chức năm 2024"]
+    );
+    json(app.get(&format!("/api/v1/public/articles/{id}")).await, 200).await;
 
     let history = json(
         app.get_as(&editor.token, &format!("/api/v1/submissions/{id}/history"))
