@@ -2,6 +2,8 @@ use serde_json::{json as j, Value};
 
 use crate::helpers::{json, problem, spawn_app, spawn_app_at, spawn_app_with, TestApp};
 
+const OPENAPI: &str = include_str!("../../openapi/openapi.json");
+
 const EMAIL: &str = "an.nguyen@example.vn";
 const PHONE: &str = "0912 345 678";
 
@@ -198,6 +200,144 @@ async fn a_question_received_before_tet_2024_is_due_after_it() {
         ask(&app, &short).await["due_at"],
         "2024-02-19T23:59:59+07:00"
     );
+}
+
+/// Routing a question to another unit, and again to a third, keeps the deadline it got when
+/// it was asked, even after the calendar and its category's answer time changed (a deadline
+/// computed again would move).
+#[tokio::test]
+async fn reassigning_a_question_keeps_its_due_time() {
+    // 2024-02-05 10:00 in Vietnam.
+    let app = spawn_app_at("2024-02-05T03:00:00").await;
+    let admin = app.admin_token().await;
+    let editor = app.user("editor", None).await;
+    let asked = ask(&app, &question("Chuyển đơn vị trả lời", Some("so-noi-vu"))).await;
+    assert_eq!(asked["due_at"], "2024-03-04T23:59:59+07:00");
+    let due = asked_due_utc(&asked);
+    assert_eq!(due, "2024-03-04T16:59:59Z");
+    let code = asked["tracking_code"].as_str().unwrap();
+    let key = asked["access_key"].as_str().unwrap();
+    let id = id_of(&app, &editor.token, code).await;
+    let path = format!("/api/v1/questions/{id}");
+
+    json(
+        app.request(
+            reqwest::Method::PUT,
+            "/api/v1/calendar/holidays/2024-02-20",
+            Some(&admin),
+            Some(&j!({"name": "Nghỉ đột xuất", "kind": "holiday", "source": "Thông báo số 2"})),
+        )
+        .await,
+        201,
+    )
+    .await;
+    json(
+        app.patch_as(
+            &admin,
+            "/api/v1/categories/thu-tuc-hanh-chinh",
+            &j!({"answer_days": 5}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    // The same question asked now would be due on another day.
+    let now_asked = ask(&app, &question("Hỏi sau khi đổi lịch", None)).await;
+    assert_ne!(now_asked["due_at"], asked["due_at"]);
+
+    for unit in ["so-tai-chinh", "so-xay-dung"] {
+        let moved = json(
+            app.post_as(
+                &editor.token,
+                &format!("{path}/transitions"),
+                &j!({"action": "assign", "unit": unit}),
+            )
+            .await,
+            200,
+        )
+        .await;
+        assert_eq!(moved["status"], "assigned");
+        assert_eq!(moved["unit"], unit);
+        assert_eq!(moved["due_at"], due, "after assigning to {unit}");
+    }
+    let officer = app.user("officer", Some("so-xay-dung")).await;
+    let seen = json(app.get_as(&officer.token, &path).await, 200).await;
+    assert_eq!(seen["due_at"], due);
+    let former = app.user("officer", Some("so-tai-chinh")).await;
+    problem(app.get_as(&former.token, &path).await, 404, "not_found").await;
+    let tracked = json(track(&app, code, key).await, 200).await;
+    assert_eq!(tracked["unit"], "so-xay-dung");
+    assert_eq!(tracked["due_at"], due);
+}
+
+/// A deactivated unit takes no new questions: asked of it directly, or routed to it by the
+/// board, the answer is a 422 naming `unit`, and nothing is stored.
+#[tokio::test]
+async fn a_deactivated_unit_takes_no_new_questions() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let editor = app.user("editor", None).await;
+    let waiting = ask(&app, &question("Chờ phân công", None)).await;
+    let waiting_id = id_of(
+        &app,
+        &editor.token,
+        waiting["tracking_code"].as_str().unwrap(),
+    )
+    .await;
+    json(
+        app.patch_as(
+            &admin,
+            "/api/v1/units/so-ldtbxh",
+            &j!({"active": false, "successors": ["so-noi-vu"]}),
+        )
+        .await,
+        200,
+    )
+    .await;
+
+    let p = problem(
+        app.request(
+            reqwest::Method::POST,
+            "/api/v1/questions",
+            None,
+            Some(&question("Hỏi đơn vị đã giải thể", Some("so-ldtbxh"))),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "unit", "{p}");
+    assert_eq!(
+        app.db
+            .count("SELECT count(*) AS n FROM questions WHERE unit_code = 'so-ldtbxh'"),
+        0
+    );
+
+    let p = problem(
+        app.post_as(
+            &editor.token,
+            &format!("/api/v1/questions/{waiting_id}/transitions"),
+            &j!({"action": "assign", "unit": "so-ldtbxh"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "unit", "{p}");
+    let still = json(
+        app.get_as(&editor.token, &format!("/api/v1/questions/{waiting_id}"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(still["status"], "received");
+    assert!(still["unit"].is_null());
+
+    // Its successor takes them.
+    let routed = ask(&app, &question("Hỏi đơn vị kế thừa", Some("so-noi-vu"))).await;
+    assert_eq!(routed["status"], "assigned");
 }
 
 #[tokio::test]
@@ -570,20 +710,80 @@ async fn no_public_answer_carries_the_askers_contact_details() {
         200,
     )
     .await;
-    let paths = [
+    // A published article, so the article pages have something to show.
+    let officer = app.user("officer", Some("so-noi-vu")).await;
+    let article = json(
+        app.post_as(
+            &officer.token,
+            "/api/v1/submissions",
+            &j!({"category": "tin-tuc", "title": "Thông báo tiếp công dân", "summary": "Tóm tắt",
+                 "body": "<p>Nội dung</p>", "draft": false}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(article["status"], "submitted");
+    let article_id = article["id"].as_str().unwrap().to_string();
+    json(
+        app.post_as(
+            &editor.token,
+            &format!("/api/v1/submissions/{article_id}/transitions"),
+            &j!({"action": "publish"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+
+    let mut paths = vec![
+        "/api/v1/public/questions?q=cong%20khai".to_string(),
+        "/api/v1/public/questions?unit=so-noi-vu".to_string(),
+    ];
+    // Every GET operation the document offers without a token; tracking needs the key and is
+    // read below.
+    let doc: Value = serde_json::from_str(OPENAPI).unwrap();
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        let Some(get) = item.get("get") else { continue };
+        let public = get
+            .get("security")
+            .and_then(Value::as_array)
+            .is_none_or(|s| s.is_empty());
+        if !public || template.starts_with("/api/v1/tracking/") {
+            continue;
+        }
+        let filled = match template.as_str() {
+            "/api/v1/public/articles/{id}" => format!("/api/v1/public/articles/{article_id}"),
+            "/api/v1/public/questions/{id}" => format!("/api/v1/public/questions/{id}"),
+            "/api/v1/calendar/deadline" => {
+                "/api/v1/calendar/deadline?from=2024-02-05&working_days=5".to_string()
+            }
+            other => other.replace("{code}", "so-noi-vu"),
+        };
+        assert!(!filled.contains('{'), "no value for {template}");
+        paths.push(filled);
+    }
+    for required in [
         "/api/v1/public/questions".to_string(),
         format!("/api/v1/public/questions/{id}"),
-        "/api/v1/public/questions?q=cong%20khai".to_string(),
         "/api/v1/public/articles".to_string(),
+        format!("/api/v1/public/articles/{article_id}"),
         "/api/v1/public/feed.atom".to_string(),
-    ];
+    ] {
+        assert!(paths.contains(&required), "{required} is not scanned");
+    }
     for path in paths {
         let response = app.get(&path).await;
         assert_eq!(response.status(), 200, "{path}");
         let text = response.text().await.unwrap();
         assert!(
-            text.contains("Công khai") || !path.contains("questions"),
+            text.contains("Công khai") || !path.contains("/public/questions"),
             "{path} shows the question"
+        );
+        assert!(
+            text.contains("Thông báo tiếp công dân")
+                || !(path.contains("/public/articles") || path.contains("feed.atom")),
+            "{path} shows the article"
         );
         for secret in [
             EMAIL,
