@@ -15,13 +15,32 @@ fn submission(
     submitted: &str,
     published: Option<&str>,
 ) -> String {
-    let published = published.map_or("NULL".to_string(), |d| format!("'{}'", at(d)));
+    submission_at(
+        id,
+        unit,
+        category,
+        status,
+        &at(submitted),
+        published.map(at).as_deref(),
+    )
+}
+
+/// A submission first submitted at a stored (UTC) time.
+fn submission_at(
+    id: &str,
+    unit: &str,
+    category: &str,
+    status: &str,
+    submitted_utc: &str,
+    published_utc: Option<&str>,
+) -> String {
+    let published = published_utc.map_or("NULL".to_string(), |t| format!("'{t}'"));
     format!(
         "INSERT INTO submissions (id, unit_code, category_code, title, summary, body, attachments, status, \
          version, author, search_text, created_at, updated_at, submitted_at, published_at) VALUES \
          ('{id}', '{unit}', '{category}', 'Tin {id}', '', '', '[]', '{status}', 1, 'user:test', 'tin', \
          '{s}', '{s}', '{s}', {published});",
-        s = at(submitted)
+        s = submitted_utc
     )
 }
 
@@ -34,8 +53,19 @@ fn event(id: &str, version: i32, action: &str, from: &str, to: &str, day: &str) 
 }
 
 fn question(id: &str, unit: &str, received: &str, due: &str, answered: Option<&str>) -> String {
-    let (status, answered) = match answered {
-        Some(d) => ("answered", format!("'{}'", at(d))),
+    question_at(id, unit, &at(received), due, answered.map(at).as_deref())
+}
+
+/// A question received at a stored (UTC) time, due at the end of `due` in Vietnam.
+fn question_at(
+    id: &str,
+    unit: &str,
+    received_utc: &str,
+    due: &str,
+    answered_utc: Option<&str>,
+) -> String {
+    let (status, answered) = match answered_utc {
+        Some(t) => ("answered", format!("'{t}'")),
         None => ("assigned", "NULL".into()),
     };
     format!(
@@ -43,7 +73,7 @@ fn question(id: &str, unit: &str, received: &str, due: &str, answered: Option<&s
          publish_consent, status, search_text, received_at, due_at, answered_at, updated_at) VALUES \
          ('{id}', 'Q24-{id}', 'x', 'Hỏi', 'Hỏi', '{unit}', 'A', FALSE, '{status}', 'hoi', '{r}', \
          '{due} 16:59:59', {answered}, '{r}');",
-        r = at(received)
+        r = received_utc
     )
 }
 
@@ -257,7 +287,10 @@ async fn the_reporting_window_report_counts_every_figure_and_names_the_failures(
     assert_eq!(totals["compliant"], 1);
     assert_eq!(totals["submissions"], subs(10, 1, 1, 1));
     assert_eq!(totals["obligations"], obl(6, 4, 1, 1));
-    assert_eq!(totals["questions"]["overdue_open"], 1);
+    assert_eq!(
+        totals["questions"],
+        j!({"received": 2, "answered": 1, "answered_on_time": 1, "overdue_open": 1, "median_working_days_to_answer": 3.0})
+    );
 }
 
 #[tokio::test]
@@ -325,6 +358,15 @@ async fn the_calendar_window_gives_its_own_answers() {
         report["non_compliant"],
         j!(["so-ldtbxh", "so-khdt", "so-tu-phap"])
     );
+    let totals = &report["totals"];
+    assert_eq!(totals["units"], 5);
+    assert_eq!(totals["compliant"], 2);
+    assert_eq!(totals["submissions"], subs(12, 1, 1, 1));
+    assert_eq!(totals["obligations"], obl(9, 6, 1, 2));
+    assert_eq!(
+        totals["questions"],
+        j!({"received": 2, "answered": 1, "answered_on_time": 1, "overdue_open": 1, "median_working_days_to_answer": 3.0})
+    );
     // The 20 March items belong to Q2's reporting window.
     let q2 = json(
         app.get_as(&editor.token, "/api/v1/stats/quarterly?year=2024&quarter=2")
@@ -336,23 +378,78 @@ async fn the_calendar_window_gives_its_own_answers() {
     assert_eq!(row(&q2, "so-khcn")["submissions"]["received"], 1);
 }
 
-#[tokio::test]
-async fn the_csv_report_parses_and_matches_the_json() {
-    let app = quarter_by_hand().await;
-    let admin = app.admin_token().await;
-    let report = json(
-        app.get_as(&admin, "/api/v1/stats/quarterly?year=2024&quarter=1")
-            .await,
-        200,
-    )
-    .await;
+/// The CSV's columns, in order.
+const CSV_COLUMNS: [&str; 21] = [
+    "unit",
+    "name",
+    "kind",
+    "active",
+    "successors",
+    "submissions_received",
+    "submissions_published",
+    "submissions_returned",
+    "submissions_rejected",
+    "obligations_due",
+    "obligations_met",
+    "obligations_late",
+    "obligations_missing",
+    "obligations_pending",
+    "questions_received",
+    "questions_answered",
+    "questions_answered_on_time",
+    "questions_overdue_open",
+    "median_working_days_to_answer",
+    "compliance",
+    "reasons",
+];
+
+/// A JSON row flattened to CSV columns: `submissions.received` is `submissions_received`,
+/// except the median, which has its own column name.
+fn flatten(row: &Value) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for (key, value) in row.as_object().unwrap() {
+        match value {
+            Value::Object(inner) => {
+                for (k, v) in inner {
+                    let name = if k == "median_working_days_to_answer" {
+                        k.clone()
+                    } else {
+                        format!("{key}_{k}")
+                    };
+                    out.push((name, v.clone()));
+                }
+            }
+            other => out.push((key.clone(), other.clone())),
+        }
+    }
+    out
+}
+
+/// Whether a CSV cell says what the JSON value says.
+fn same_cell(cell: &str, value: &Value) -> bool {
+    match value {
+        Value::Null => cell.is_empty(),
+        Value::Bool(b) => cell == b.to_string(),
+        Value::String(s) => cell == s,
+        Value::Number(n) if n.is_i64() => cell == n.to_string(),
+        Value::Number(n) => cell.parse::<f64>().ok() == n.as_f64(),
+        Value::Array(items) => {
+            let parts: Vec<&str> = items.iter().map(|i| i.as_str().unwrap()).collect();
+            cell == parts.join(";")
+        }
+        Value::Object(_) => false,
+    }
+}
+
+/// The CSV of a report (by `Accept` and by `format=csv`) has one row per JSON row, in the same
+/// order, and every column of every row says what the JSON says.
+async fn assert_csv_matches_json(app: &TestApp, token: &str, query: &str) -> usize {
+    let path = format!("/api/v1/stats/quarterly?{query}");
+    let report = json(app.get_as(token, &path).await, 200).await;
     let response = app
         .client
-        .get(format!(
-            "{}/api/v1/stats/quarterly?year=2024&quarter=1",
-            app.address
-        ))
-        .bearer_auth(&admin)
+        .get(format!("{}{path}", app.address))
+        .bearer_auth(token)
         .header("accept", "text/csv")
         .send()
         .await
@@ -367,46 +464,260 @@ async fn the_csv_report_parses_and_matches_the_json() {
     let text = std::str::from_utf8(&bytes[3..]).unwrap();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let headers = reader.headers().unwrap().clone();
+    assert_eq!(headers.iter().collect::<Vec<_>>(), CSV_COLUMNS, "{query}");
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    assert_eq!(rows.len(), report["units"].as_array().unwrap().len());
-    let col = |r: &csv::StringRecord, name: &str| {
-        r[headers.iter().position(|h| h == name).unwrap()].to_string()
-    };
-    for r in &rows {
-        let unit = col(r, "unit");
-        let j = row(&report, &unit);
-        assert_eq!(col(r, "name"), j["name"].as_str().unwrap());
+    let units = report["units"].as_array().unwrap();
+    assert_eq!(rows.len(), units.len(), "{query}");
+    for (r, unit) in rows.iter().zip(units) {
+        let flat = flatten(unit);
+        let names: Vec<&str> = flat.iter().map(|(n, _)| n.as_str()).collect();
+        let mut sorted_names = names.clone();
+        sorted_names.sort_unstable();
+        let mut sorted_columns = CSV_COLUMNS.to_vec();
+        sorted_columns.sort_unstable();
         assert_eq!(
-            col(r, "submissions_received"),
-            j["submissions"]["received"].to_string()
+            sorted_names, sorted_columns,
+            "every JSON field has a column"
         );
-        assert_eq!(
-            col(r, "obligations_missing"),
-            j["obligations"]["missing"].to_string()
-        );
-        assert_eq!(
-            col(r, "questions_overdue_open"),
-            j["questions"]["overdue_open"].to_string()
-        );
-        assert_eq!(col(r, "compliance"), j["compliance"].as_str().unwrap());
-        let reasons: Vec<&str> = j["reasons"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_str().unwrap())
-            .collect();
-        assert_eq!(col(r, "reasons"), reasons.join(";"));
+        for (name, value) in &flat {
+            let i = headers.iter().position(|h| h == name).unwrap();
+            assert!(
+                same_cell(&r[i], value),
+                "{query}: {} column {name}: CSV {:?}, JSON {value}",
+                unit["unit"],
+                &r[i]
+            );
+        }
     }
     let by_param = app
-        .get_as(
-            &admin,
-            "/api/v1/stats/quarterly?year=2024&quarter=1&format=csv",
-        )
+        .get_as(token, &format!("{path}&format=csv"))
         .await
         .bytes()
         .await
         .unwrap();
     assert_eq!(by_param, bytes);
+    rows.len()
+}
+
+#[tokio::test]
+async fn the_csv_report_parses_and_matches_the_json() {
+    let app = quarter_by_hand().await;
+    units_leaving_around_q1(&app);
+    let admin = app.admin_token().await;
+    for (query, rows) in [
+        ("year=2024&quarter=1", 8),
+        ("year=2024&quarter=1&window=calendar", 6),
+    ] {
+        assert_eq!(assert_csv_matches_json(&app, &admin, query).await, rows);
+    }
+}
+
+/// Units that left around Q1 2024, on top of `quarter_by_hand`: so-tttt on 1 February (inside
+/// both windows; its successors so-khcn and so-noi-vu), so-gtvt on 20 December 2023 (inside the
+/// reporting window only), so-y-te at 00:30 on 15 December in Vietnam (the reporting window's
+/// first half hour), so-tnmt at 23:30 on 14 December in Vietnam (before it). so-tttt
+/// submitted one item in January.
+fn units_leaving_around_q1(app: &TestApp) {
+    let mut sql = vec![];
+    for (unit, left_utc, successors) in [
+        (
+            "so-tttt",
+            "2024-02-01 03:00:00",
+            vec!["so-khcn", "so-noi-vu"],
+        ),
+        ("so-gtvt", "2023-12-20 03:00:00", vec!["so-khdt"]),
+        ("so-y-te", "2023-12-14 17:30:00", vec!["so-ldtbxh"]),
+        ("so-tnmt", "2023-12-14 16:30:00", vec!["so-tu-phap"]),
+    ] {
+        sql.push(format!(
+            "UPDATE units SET active = FALSE, deactivated_at = '{left_utc}' WHERE code = '{unit}';"
+        ));
+        for s in successors {
+            sql.push(format!(
+                "INSERT INTO unit_successors (unit_code, successor_code) VALUES ('{unit}', '{s}');"
+            ));
+        }
+    }
+    sql.push(submission(
+        "t1",
+        "so-tttt",
+        "tin-tuc",
+        "submitted",
+        "2024-01-08",
+        None,
+    ));
+    app.db.execute(&sql.join("\n"));
+}
+
+fn codes(report: &Value) -> Vec<&str> {
+    report["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["unit"].as_str().unwrap())
+        .collect()
+}
+
+/// A unit that left during the window is reported, marked inactive and naming its successors;
+/// one that left before the window starts (in Vietnam) is not.
+#[tokio::test]
+async fn units_that_left_during_the_window_are_reported_with_their_successors() {
+    let app = quarter_by_hand().await;
+    units_leaving_around_q1(&app);
+    let viewer = app.user("viewer", None).await;
+    let get = |query: &'static str| {
+        let app = &app;
+        let token = viewer.token.clone();
+        async move {
+            json(
+                app.get_as(&token, &format!("/api/v1/stats/quarterly?{query}"))
+                    .await,
+                200,
+            )
+            .await
+        }
+    };
+
+    let reporting = get("year=2024&quarter=1").await;
+    let mut listed = codes(&reporting);
+    listed.sort_unstable();
+    assert_eq!(
+        listed,
+        [
+            "so-gtvt",
+            "so-khcn",
+            "so-khdt",
+            "so-ldtbxh",
+            "so-noi-vu",
+            "so-tttt",
+            "so-tu-phap",
+            "so-y-te"
+        ]
+    );
+    assert_eq!(reporting["totals"]["units"], 8);
+    let left = row(&reporting, "so-tttt");
+    assert_eq!(left["active"], false);
+    assert_eq!(left["successors"], j!(["so-khcn", "so-noi-vu"]));
+    assert_eq!(left["submissions"], subs(1, 0, 0, 0));
+    assert_eq!(left["compliance"], "compliant");
+    for (unit, successors) in [("so-gtvt", j!(["so-khdt"])), ("so-y-te", j!(["so-ldtbxh"]))] {
+        let r = row(&reporting, unit);
+        assert_eq!((&r["active"], &r["successors"]), (&j!(false), &successors));
+    }
+    for unit in ["so-khcn", "so-khdt", "so-ldtbxh", "so-tu-phap", "so-noi-vu"] {
+        let r = row(&reporting, unit);
+        assert_eq!((&r["active"], &r["successors"]), (&j!(true), &j!([])));
+    }
+    assert_eq!(
+        reporting["totals"]["submissions"]["received"], 11,
+        "so-tttt's item counts in the totals"
+    );
+
+    // The calendar quarter starts on 1 January: so-gtvt and so-y-te had left by then.
+    let calendar = get("year=2024&quarter=1&window=calendar").await;
+    let mut listed = codes(&calendar);
+    listed.sort_unstable();
+    assert_eq!(
+        listed,
+        [
+            "so-khcn",
+            "so-khdt",
+            "so-ldtbxh",
+            "so-noi-vu",
+            "so-tttt",
+            "so-tu-phap"
+        ]
+    );
+    assert_eq!(
+        row(&calendar, "so-tttt")["successors"],
+        j!(["so-khcn", "so-noi-vu"])
+    );
+
+    // so-tnmt left at 23:30 on 14 December: the last day of Q4 2023's reporting window.
+    let q4 = get("year=2023&quarter=4").await;
+    let r = row(&q4, "so-tnmt");
+    assert_eq!(
+        (&r["active"], &r["successors"]),
+        (&j!(false), &j!(["so-tu-phap"]))
+    );
+    assert!(!codes(&q4).contains(&"so-xay-dung"), "left in January 2023");
+    // None of them was active in Q2.
+    let q2 = get("year=2024&quarter=2").await;
+    for unit in ["so-tttt", "so-gtvt", "so-y-te", "so-tnmt"] {
+        assert!(!codes(&q2).contains(&unit), "{unit} in Q2");
+    }
+}
+
+/// Windows are Vietnamese calendar days: 23:30 on a window's last day (16:30 UTC) is inside
+/// it, 00:30 on the next day (17:30 UTC, still the last day in UTC) is not; likewise at the
+/// first day. Items near a window's end go to so-noi-vu and items near its start to
+/// so-tu-phap, so a window read in UTC days gives other counts for both.
+#[tokio::test]
+async fn window_edges_are_midnights_in_vietnam() {
+    let app = quarter_by_hand().await;
+    let viewer = app.user("viewer", None).await;
+    // Already there: so-noi-vu e1 (20 Mar 2024); so-tu-phap d1 (20 Jan 2024) and questions
+    // d01 (2 Jan 2024), d02 (1 Feb 2024), all at 10:00 in Vietnam.
+    let mut sql = Vec::new();
+    for (id, unit, stored_utc) in [
+        ("n1", "so-tu-phap", "2023-12-14 16:30:00"), // 23:30 on 14 Dec 2023 in Vietnam
+        ("n2", "so-tu-phap", "2023-12-14 17:30:00"), // 00:30 on 15 Dec 2023
+        ("n3", "so-noi-vu", "2024-03-14 16:30:00"),  // 23:30 on 14 Mar 2024
+        ("n4", "so-noi-vu", "2024-03-14 17:30:00"),  // 00:30 on 15 Mar 2024
+        ("n5", "so-tu-phap", "2023-12-31 16:30:00"), // 23:30 on 31 Dec 2023
+        ("n6", "so-tu-phap", "2023-12-31 17:30:00"), // 00:30 on 1 Jan 2024
+        ("n7", "so-noi-vu", "2024-03-31 16:30:00"),  // 23:30 on 31 Mar 2024
+        ("n8", "so-noi-vu", "2024-03-31 17:30:00"),  // 00:30 on 1 Apr 2024
+    ] {
+        sql.push(submission_at(
+            id,
+            unit,
+            "tin-tuc",
+            "submitted",
+            stored_utc,
+            None,
+        ));
+    }
+    for (id, unit, stored_utc) in [
+        ("nq1", "so-noi-vu", "2024-03-14 16:30:00"), // 23:30 on 14 Mar 2024
+        ("nq2", "so-noi-vu", "2024-03-14 17:30:00"), // 00:30 on 15 Mar 2024
+        ("nq3", "so-tu-phap", "2023-12-14 16:30:00"), // 23:30 on 14 Dec 2023
+        ("nq4", "so-tu-phap", "2023-12-14 17:30:00"), // 00:30 on 15 Dec 2023
+    ] {
+        sql.push(question_at(id, unit, stored_utc, "2024-04-30", None));
+    }
+    app.db.execute(&sql.join("\n"));
+
+    // (window, so-noi-vu submissions and questions received, so-tu-phap's)
+    for (query, noi_vu, tu_phap) in [
+        // 15 Dec 2023 – 14 Mar 2024: n3, nq1 | d1, n2, n5, n6; d01, d02, nq4.
+        ("year=2024&quarter=1", (1, 1), (4, 3)),
+        // 1 Jan – 31 Mar 2024: n3, n4, e1, n7; nq1, nq2 | d1, n6; d01, d02.
+        ("year=2024&quarter=1&window=calendar", (4, 2), (2, 2)),
+        // 15 Mar – 14 Jun 2024: n4, e1, n7, n8; nq2 | nothing.
+        ("year=2024&quarter=2", (4, 1), (0, 0)),
+        // 1 Apr – 30 Jun 2024: n8 | nothing.
+        ("year=2024&quarter=2&window=calendar", (1, 0), (0, 0)),
+        // 15 Sep – 14 Dec 2023: nothing | n1; nq3.
+        ("year=2023&quarter=4", (0, 0), (1, 1)),
+        // 1 Oct – 31 Dec 2023: nothing | n1, n2, n5; nq3, nq4.
+        ("year=2023&quarter=4&window=calendar", (0, 0), (3, 2)),
+    ] {
+        let report = json(
+            app.get_as(&viewer.token, &format!("/api/v1/stats/quarterly?{query}"))
+                .await,
+            200,
+        )
+        .await;
+        for (unit, (submissions, questions)) in [("so-noi-vu", noi_vu), ("so-tu-phap", tu_phap)] {
+            let r = row(&report, unit);
+            assert_eq!(
+                (&r["submissions"]["received"], &r["questions"]["received"]),
+                (&j!(submissions), &j!(questions)),
+                "{query}: {unit}"
+            );
+        }
+    }
 }
 
 #[tokio::test]
