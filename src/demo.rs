@@ -472,6 +472,11 @@ pub fn generate(
         batches.step(conn, n)?;
     }
     batches.finish(conn)?;
+    if let DbConnection::Sqlite(c) = conn {
+        // Leave the rows in the database file, not in a write-ahead log of hundreds of
+        // megabytes that the service's first writes would have to copy back.
+        diesel::connection::SimpleConnection::batch_execute(c, "PRAGMA wal_checkpoint(TRUNCATE);")?;
+    }
     Ok(Generated {
         submissions: n_submissions,
         questions: n_questions,

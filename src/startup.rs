@@ -75,11 +75,11 @@ impl Application {
             max_connections: settings.max_connections,
         };
         let questions_per_minute = settings.questions_per_minute;
-        let writers = match db::Backend::from_url(&settings.database_url)? {
-            db::Backend::Sqlite(_) => 1,
-            db::Backend::Postgres(_) => 4,
-        };
-        let (writer, writer_thread) = Writer::start(pool.clone(), writers);
+        let sqlite = matches!(
+            db::Backend::from_url(&settings.database_url)?,
+            db::Backend::Sqlite(_)
+        );
+        let (writer, writer_thread) = Writer::start(pool.clone(), sqlite);
         let public_cache = PublicCache::new(settings.public_cache);
         let state = web::Data::new(AppState {
             pool: pool.clone(),

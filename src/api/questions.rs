@@ -204,7 +204,7 @@ pub async fn ask(
     let now = state.now();
     let question = state
         .writer
-        .insert(move |conn| {
+        .insert_one(move |conn| {
             let days =
                 check_question_refs(conn, request.unit.as_deref(), request.category.as_deref())?
                     .unwrap_or(default_days);

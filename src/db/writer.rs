@@ -4,13 +4,18 @@
 //! few thousand a second however many requests wait. The writer takes every job that is
 //! waiting, runs each in its own savepoint (so one failing job rolls back alone), commits once,
 //! and only then answers each caller: an acknowledged write is on disk.
+//!
+//! Each writer keeps its connection while its groups commit, so its page cache stays warm.
+//! On SQLite that connection does not checkpoint as it commits: a checkpointer thread copies
+//! the write-ahead log into the database file beside it, off the path every write waits on.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
 use std::thread;
+use std::time::Duration;
 
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::{Connection, QueryResult};
 use tokio::sync::oneshot;
 
@@ -21,6 +26,13 @@ use crate::error::ApiError;
 const MAX_GROUP: usize = 512;
 /// Jobs that may wait for the writer before callers are told to retry.
 const QUEUE: usize = 4096;
+/// How often the checkpointer copies SQLite's write-ahead log into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// A writer's own SQLite connection: a larger page cache (every write goes through it) and no
+/// checkpoint in its commits (the checkpointer does them).
+const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 0;";
+
+type PooledConnection = diesel::r2d2::PooledConnection<super::ConnectionManager>;
 
 trait Job: Send {
     /// Runs inside the group's transaction, in a savepoint of its own.
@@ -31,6 +43,8 @@ trait Job: Send {
 
 struct Task<T, F> {
     work: Option<F>,
+    /// Whether the work runs in a savepoint of its own.
+    guarded: bool,
     result: Option<Result<T, ApiError>>,
     reply: oneshot::Sender<Result<T, ApiError>>,
 }
@@ -42,7 +56,11 @@ where
 {
     fn run(&mut self, conn: &mut DbConnection) {
         if let Some(work) = self.work.take() {
-            self.result = Some(conn.transaction(work));
+            self.result = Some(if self.guarded {
+                conn.transaction(work)
+            } else {
+                work(conn)
+            });
         }
     }
 
@@ -73,6 +91,7 @@ pub struct Writer {
 pub struct WriterThread {
     queues: Arc<[SyncSender<Message>]>,
     threads: Vec<thread::JoinHandle<()>>,
+    checkpointer: Option<(SyncSender<()>, thread::JoinHandle<()>)>,
 }
 
 impl WriterThread {
@@ -87,30 +106,54 @@ impl WriterThread {
                 tracing::error!("a database writer thread panicked");
             }
         }
+        if let Some((stop, thread)) = self.checkpointer {
+            let _ = stop.send(());
+            if thread.join().is_err() {
+                tracing::error!("the database checkpointer thread panicked");
+            }
+        }
     }
 }
 
 impl Writer {
-    /// Starts `threads` writer threads, each with a queue; each draws a connection from the
-    /// pool when it has work. SQLite takes one writer at a time, so it gets one thread;
-    /// PostgreSQL gets a few, so that new rows are not all waiting on one connection's round
-    /// trips.
-    pub fn start(pool: DbPool, threads: usize) -> (Self, WriterThread) {
-        let (queues, threads): (Vec<_>, Vec<_>) = (0..threads.max(1))
+    /// Starts the writer threads, each with a queue. SQLite takes one writer at a time, so it
+    /// gets one thread, and a checkpointer; PostgreSQL gets up to four, so that new rows are
+    /// not all waiting on one connection's round trips. A writer keeps its connection between
+    /// groups when the pool is large enough to spare it (more than twice the writers), else it
+    /// draws one for each group.
+    pub fn start(pool: DbPool, sqlite: bool) -> (Self, WriterThread) {
+        let pool_size = usize::try_from(pool.max_size()).unwrap_or(usize::MAX);
+        let threads = if sqlite {
+            1
+        } else {
+            (pool_size / 4).clamp(1, 4)
+        };
+        let hold = pool_size > 2 * threads;
+        let (queues, threads): (Vec<_>, Vec<_>) = (0..threads)
             .map(|n| {
                 let (jobs, queue) = mpsc::sync_channel::<Message>(QUEUE);
                 let pool = pool.clone();
                 let thread = thread::Builder::new()
                     .name(format!("db-writer-{n}"))
-                    .spawn(move || serve(pool, queue))
+                    .spawn(move || serve(pool, queue, hold, sqlite))
                     .expect("start a database writer thread");
                 (jobs, thread)
             })
             .unzip();
+        let checkpointer = sqlite.then(|| {
+            let (stop, stopped) = mpsc::sync_channel::<()>(1);
+            let pool = pool.clone();
+            let thread = thread::Builder::new()
+                .name("db-checkpoint".into())
+                .spawn(move || checkpoint(pool, stopped))
+                .expect("start the database checkpointer thread");
+            (stop, thread)
+        });
         let queues: Arc<[SyncSender<Message>]> = queues.into();
         let handle = WriterThread {
             queues: queues.clone(),
             threads,
+            checkpointer,
         };
         let writer = Self {
             queues,
@@ -127,7 +170,7 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     {
-        self.send(0, work).await
+        self.send(0, true, work).await
     }
 
     /// Like [`Writer::write`], for work that only adds new rows: it may go to any writer.
@@ -137,10 +180,23 @@ impl Writer {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     {
         let n = self.next.fetch_add(1, Ordering::Relaxed) % self.queues.len();
-        self.send(n, work).await
+        self.send(n, true, work).await
     }
 
-    async fn send<T, F>(&self, queue: usize, work: F) -> Result<T, ApiError>
+    /// Like [`Writer::insert`], for work that reads and then adds one row with a single
+    /// statement, its last: it runs without a savepoint of its own, since a statement that
+    /// fails undoes itself. (A savepoint per job costs a statement journal and, with a
+    /// full-text index, a flush of that index per job.)
+    pub async fn insert_one<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        let n = self.next.fetch_add(1, Ordering::Relaxed) % self.queues.len();
+        self.send(n, false, work).await
+    }
+
+    async fn send<T, F>(&self, queue: usize, guarded: bool, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
@@ -148,6 +204,7 @@ impl Writer {
         let (reply, answer) = oneshot::channel();
         let task: Message = Some(Box::new(Task {
             work: Some(work),
+            guarded,
             result: None,
             reply,
         }));
@@ -165,7 +222,8 @@ impl Writer {
     }
 }
 
-fn serve(pool: DbPool, queue: Receiver<Message>) {
+fn serve(pool: DbPool, queue: Receiver<Message>, hold: bool, sqlite: bool) {
+    let mut held: Option<PooledConnection> = None;
     let mut stopping = false;
     while !stopping {
         let Ok(Some(first)) = queue.recv() else {
@@ -182,10 +240,19 @@ fn serve(pool: DbPool, queue: Receiver<Message>) {
                 Err(_) => break,
             }
         }
-        let mut conn = match pool.get() {
+        let conn = match held.take() {
+            Some(conn) => Ok(conn),
+            None => pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+                if sqlite {
+                    conn.batch_execute(SQLITE_WRITER_PRAGMAS)
+                        .map_err(|e| e.to_string())?;
+                }
+                Ok(conn)
+            }),
+        };
+        let mut conn = match conn {
             Ok(conn) => conn,
-            Err(e) => {
-                let why = e.to_string();
+            Err(why) => {
                 tracing::warn!(error = %why, "database writer has no connection");
                 for job in group {
                     job.finish(Some(&why));
@@ -202,8 +269,26 @@ fn serve(pool: DbPool, queue: Receiver<Message>) {
             tracing::error!(error = %e, jobs = group.len(), "group commit failed");
             e.to_string()
         });
+        // After a failure the connection goes back to the pool, which discards it if broken.
+        if hold && why.is_none() {
+            held = Some(conn);
+        }
         for job in group {
             job.finish(why.as_deref());
+        }
+    }
+}
+
+/// Copies SQLite's write-ahead log into the database file every [`CHECKPOINT_EVERY`], without
+/// waiting for readers or blocking writers (`PASSIVE`), until told to stop.
+fn checkpoint(pool: DbPool, stop: Receiver<()>) {
+    while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        let done = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+            conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")
+                .map_err(|e| e.to_string())
+        });
+        if let Err(e) = done {
+            tracing::warn!(error = %e, "write-ahead log checkpoint failed");
         }
     }
 }
