@@ -124,6 +124,7 @@ struct RevisionRow {
 #[diesel(table_name = submission_events)]
 struct EventRow {
     submission_id: String,
+    unit_code: String,
     version: i32,
     action: String,
     from_status: Option<String>,
@@ -152,6 +153,7 @@ struct QuestionRow {
     received_at: NaiveDateTime,
     due_at: NaiveDateTime,
     answered_at: Option<NaiveDateTime>,
+    answer_working_days: Option<i32>,
     published_at: Option<NaiveDateTime>,
     updated_at: NaiveDateTime,
 }
@@ -318,6 +320,7 @@ pub fn generate(
             });
             events.push(EventRow {
                 submission_id: id.clone(),
+                unit_code: unit.clone(),
                 version: 1,
                 action: "create".into(),
                 from_status: None,
@@ -355,6 +358,7 @@ pub fn generate(
                 version += 1;
                 events.push(EventRow {
                     submission_id: id.clone(),
+                    unit_code: unit.clone(),
                     version,
                     action: action.into(),
                     from_status: Some("submitted".into()),
@@ -461,6 +465,10 @@ pub fn generate(
                 received_at: received,
                 due_at: due,
                 answered_at: answered,
+                answer_working_days: answered.map(|at| {
+                    i32::try_from(calendar.working_days_between(received.and_utc(), at.and_utc()))
+                        .unwrap_or(i32::MAX)
+                }),
                 published_at: (status == "published")
                     .then(|| answered.unwrap_or(received) + Duration::days(1)),
                 updated_at: answered.unwrap_or(received),

@@ -814,7 +814,11 @@ pub async fn reply(
         .writer
         .write(move |conn| {
             conn.transaction(|conn| {
-                if !store::add_reply(conn, &q, &text, unit.as_deref(), &subject, now)? {
+                let received = local_date(q.received_at.and_utc());
+                let days = db::holidays::calendar(conn, received, local_date(now.and_utc()))?
+                    .working_days_between(q.received_at.and_utc(), now.and_utc());
+                let days = i32::try_from(days).unwrap_or(i32::MAX);
+                if !store::add_reply(conn, &q, &text, unit.as_deref(), &subject, now, days)? {
                     return Err(ApiError::Conflict(
                         "The question changed meanwhile; read it again".into(),
                     ));

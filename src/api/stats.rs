@@ -229,10 +229,19 @@ fn build_report(
         }
     }
 
-    // Working days from receipt to first reply, by unit.
+    // Working days from receipt to first reply, by unit: as recorded with each first reply,
+    // or counted here for answers from before that was recorded.
     let calendar = match (
-        questions.answered.iter().map(|a| a.received_at).min(),
-        questions.answered.iter().map(|a| a.answered_at).max(),
+        questions
+            .answered_uncounted
+            .iter()
+            .map(|a| a.received_at)
+            .min(),
+        questions
+            .answered_uncounted
+            .iter()
+            .map(|a| a.answered_at)
+            .max(),
     ) {
         (Some(first), Some(last)) => Some(db::holidays::calendar(
             conn,
@@ -241,17 +250,28 @@ fn build_report(
         )?),
         _ => None,
     };
-    let mut answered: HashMap<String, (i64, i64, Vec<f64>)> = HashMap::new();
-    let mut all_days = Vec::new();
-    for a in &questions.answered {
+    let uncounted = questions.answered_uncounted.iter().map(|a| {
         let days = calendar.as_ref().map_or(0, |c| {
             c.working_days_between(a.received_at.and_utc(), a.answered_at.and_utc())
-        }) as f64;
+        });
+        (a.unit.as_ref(), days, a.answered_at <= a.due_at)
+    });
+    let counted = questions
+        .answered
+        .iter()
+        .map(|a| (a.unit.as_ref(), i64::from(a.days), a.on_time != 0));
+    let mut answered: HashMap<String, (i64, i64, Vec<f64>)> = HashMap::new();
+    let mut all_days = Vec::new();
+    for (unit, days, on_time) in counted.chain(uncounted) {
+        let days = days as f64;
         all_days.push(days);
-        let Some(unit) = &a.unit else { continue };
-        let entry = answered.entry(unit.clone()).or_default();
+        let Some(unit) = unit else { continue };
+        let entry = match answered.get_mut(unit) {
+            Some(entry) => entry,
+            None => answered.entry(unit.clone()).or_default(),
+        };
         entry.0 += 1;
-        if a.answered_at <= a.due_at {
+        if on_time {
             entry.1 += 1;
         }
         entry.2.push(days);

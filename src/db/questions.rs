@@ -322,7 +322,10 @@ pub fn publish(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryRes
     Ok(n > 0)
 }
 
-/// Adds a reply to a question in `from`; the first one answers it. False if it moved meanwhile.
+/// Adds a reply to a question in `from`; the first one answers it, and stores
+/// `answer_working_days`, the working days since receipt (kept for the statistics, so a quarter
+/// is counted with the calendar as it stood when each answer was given). False if the question
+/// moved meanwhile.
 pub fn add_reply(
     conn: &mut DbConnection,
     question: &Question,
@@ -330,7 +333,9 @@ pub fn add_reply(
     unit: Option<&str>,
     author: &str,
     at: NaiveDateTime,
+    answer_working_days: i32,
 ) -> QueryResult<bool> {
+    let first = question.answered_at.is_none();
     let n = diesel::update(
         questions::table
             .find(&question.id)
@@ -340,6 +345,7 @@ pub fn add_reply(
         questions::status.eq(Status::Answered.as_str()),
         questions::answered_at.eq(question.answered_at.or(Some(at))),
         questions::updated_at.eq(at),
+        first.then(|| questions::answer_working_days.eq(answer_working_days)),
     ))
     .execute(conn)?;
     if n == 0 {

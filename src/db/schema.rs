@@ -151,6 +151,7 @@ diesel::table! {
         actor -> Text,
         note -> Nullable<Text>,
         created_at -> Timestamp,
+        unit_code -> Nullable<Text>,
     }
 }
 
@@ -193,6 +194,7 @@ diesel::table! {
         rating_comment -> Nullable<Text>,
         rated_at -> Nullable<Timestamp>,
         rejected_at -> Nullable<Timestamp>,
+        answer_working_days -> Nullable<Integer>,
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 
 use super::DbConnection;
 
@@ -55,16 +55,6 @@ struct UnitRow {
     unit: Option<String>,
 }
 
-#[derive(Debug, QueryableByName)]
-struct UnitActionCount {
-    #[diesel(sql_type = Text)]
-    unit: String,
-    #[diesel(sql_type = Text)]
-    action: String,
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
 fn by_unit(rows: Vec<UnitCount>) -> HashMap<String, i64> {
     let mut out = HashMap::new();
     for r in rows {
@@ -88,55 +78,77 @@ pub struct SubmissionCounts {
     pub rejected: HashMap<String, i64>,
 }
 
+#[derive(Debug, QueryableByName)]
+struct UnitSubmissions {
+    #[diesel(sql_type = Text)]
+    unit: String,
+    #[diesel(sql_type = BigInt)]
+    received: i64,
+    #[diesel(sql_type = BigInt)]
+    published: i64,
+    #[diesel(sql_type = BigInt)]
+    returned: i64,
+    #[diesel(sql_type = BigInt)]
+    rejected: i64,
+}
+
 /// Counts submissions received, published, returned and rejected in `[from, to)`, per unit.
+///
+/// Each figure is a count over one range of an index that starts with the unit, unit by unit:
+/// nothing is sorted and no row is read, however many rows the window holds.
 pub fn submission_counts(
     conn: &mut DbConnection,
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> QueryResult<SubmissionCounts> {
-    let received = load_sql!(
+    let rows = load_sql!(
         conn,
-        "SELECT unit_code AS unit, COUNT(*) AS n FROM submissions \
-         WHERE submitted_at >= ? AND submitted_at < ? GROUP BY unit_code",
-        UnitCount,
+        "SELECT u.code AS unit, \
+         (SELECT COUNT(*) FROM submissions s WHERE s.unit_code = u.code \
+          AND s.submitted_at >= ? AND s.submitted_at < ?) AS received, \
+         (SELECT COUNT(*) FROM submissions s WHERE s.unit_code = u.code \
+          AND s.published_at >= ? AND s.published_at < ?) AS published, \
+         (SELECT COUNT(*) FROM submission_events e WHERE e.unit_code = u.code \
+          AND e.action = 'return' AND e.created_at >= ? AND e.created_at < ?) AS returned, \
+         (SELECT COUNT(*) FROM submission_events e WHERE e.unit_code = u.code \
+          AND e.action = 'reject' AND e.created_at >= ? AND e.created_at < ?) AS rejected \
+         FROM units u",
+        UnitSubmissions,
+        (Timestamp, from),
+        (Timestamp, to),
+        (Timestamp, from),
+        (Timestamp, to),
+        (Timestamp, from),
+        (Timestamp, to),
         (Timestamp, from),
         (Timestamp, to)
     )?;
-    let published = load_sql!(
-        conn,
-        "SELECT unit_code AS unit, COUNT(*) AS n FROM submissions \
-         WHERE published_at >= ? AND published_at < ? GROUP BY unit_code",
-        UnitCount,
-        (Timestamp, from),
-        (Timestamp, to)
-    )?;
-    let steps = load_sql!(
-        conn,
-        "SELECT s.unit_code AS unit, e.action AS action, COUNT(*) AS n \
-         FROM submission_events e JOIN submissions s ON s.id = e.submission_id \
-         WHERE e.action IN ('return', 'reject') AND e.created_at >= ? AND e.created_at < ? \
-         GROUP BY s.unit_code, e.action",
-        UnitActionCount,
-        (Timestamp, from),
-        (Timestamp, to)
-    )?;
-    let mut counts = SubmissionCounts {
-        received: by_unit(received),
-        published: by_unit(published),
-        ..Default::default()
-    };
-    for row in steps {
-        let map = if row.action == "return" {
-            &mut counts.returned
-        } else {
-            &mut counts.rejected
-        };
-        *map.entry(row.unit).or_insert(0) += row.n;
+    let mut counts = SubmissionCounts::default();
+    for r in rows {
+        counts.received.insert(r.unit.clone(), r.received);
+        counts.published.insert(r.unit.clone(), r.published);
+        counts.returned.insert(r.unit.clone(), r.returned);
+        counts.rejected.insert(r.unit, r.rejected);
     }
     Ok(counts)
 }
 
-/// A question answered in a window.
+/// A question first answered in a window, with its working days to that answer.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct AnsweredDays {
+    /// The unit it is assigned to.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub unit: Option<String>,
+    /// Working days from receipt to the first reply, as counted when it was given.
+    #[diesel(sql_type = Integer)]
+    pub days: i32,
+    /// 1 when answered by its due time, else 0.
+    #[diesel(sql_type = Integer)]
+    pub on_time: i32,
+}
+
+/// A question answered in a window whose working days were not counted when it was answered
+/// (rows from before that was recorded): the report counts them from the times.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Answered {
     /// The unit it is assigned to.
@@ -158,8 +170,10 @@ pub struct Answered {
 pub struct QuestionFigures {
     /// Received in the window.
     pub received: HashMap<String, i64>,
-    /// First answered in the window, with their times.
-    pub answered: Vec<Answered>,
+    /// First answered in the window, with their working days.
+    pub answered: Vec<AnsweredDays>,
+    /// First answered in the window, working days not recorded.
+    pub answered_uncounted: Vec<Answered>,
     /// Not answered (nor rejected) and past due at the window's end.
     pub overdue_open: HashMap<String, i64>,
 }
@@ -172,16 +186,27 @@ pub fn question_figures(
 ) -> QueryResult<QuestionFigures> {
     let received = load_sql!(
         conn,
-        "SELECT unit_code AS unit, COUNT(*) AS n FROM questions \
-         WHERE received_at >= ? AND received_at < ? GROUP BY unit_code",
+        "SELECT u.code AS unit, \
+         (SELECT COUNT(*) FROM questions q WHERE q.unit_code = u.code \
+          AND q.received_at >= ? AND q.received_at < ?) AS n \
+         FROM units u",
         UnitCount,
         (Timestamp, from),
         (Timestamp, to)
     )?;
     let answered = load_sql!(
         conn,
+        "SELECT unit_code AS unit, answer_working_days AS days, \
+         CASE WHEN answered_at <= due_at THEN 1 ELSE 0 END AS on_time FROM questions \
+         WHERE answered_at >= ? AND answered_at < ? AND answer_working_days IS NOT NULL",
+        AnsweredDays,
+        (Timestamp, from),
+        (Timestamp, to)
+    )?;
+    let answered_uncounted = load_sql!(
+        conn,
         "SELECT unit_code AS unit, received_at, answered_at, due_at FROM questions \
-         WHERE answered_at >= ? AND answered_at < ?",
+         WHERE answered_at >= ? AND answered_at < ? AND answer_working_days IS NULL",
         Answered,
         (Timestamp, from),
         (Timestamp, to)
@@ -221,6 +246,7 @@ pub fn question_figures(
     Ok(QuestionFigures {
         received: by_unit(received),
         answered,
+        answered_uncounted,
         overdue_open,
     })
 }

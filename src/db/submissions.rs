@@ -216,10 +216,16 @@ pub struct NewEvent<'a> {
     pub at: NaiveDateTime,
 }
 
-fn insert_event(conn: &mut DbConnection, id: &str, e: &NewEvent<'_>) -> QueryResult<()> {
+fn insert_event(
+    conn: &mut DbConnection,
+    id: &str,
+    unit: &str,
+    e: &NewEvent<'_>,
+) -> QueryResult<()> {
     diesel::insert_into(submission_events::table)
         .values((
             submission_events::submission_id.eq(id),
+            submission_events::unit_code.eq(unit),
             submission_events::version.eq(e.version),
             submission_events::action.eq(e.action),
             submission_events::from_status.eq(e.from.map(|s| s.as_str())),
@@ -270,6 +276,7 @@ pub fn insert(
     insert_event(
         conn,
         id,
+        unit,
         &NewEvent {
             version: 1,
             action: "create",
@@ -377,6 +384,7 @@ pub fn apply_transition(
     insert_event(
         conn,
         &current.id,
+        &current.unit,
         &NewEvent {
             version,
             action: action.as_str(),

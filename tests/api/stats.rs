@@ -46,8 +46,9 @@ fn submission_at(
 
 fn event(id: &str, version: i32, action: &str, from: &str, to: &str, day: &str) -> String {
     format!(
-        "INSERT INTO submission_events (submission_id, version, action, from_status, to_status, actor, note, created_at) \
-         VALUES ('{id}', {version}, '{action}', '{from}', '{to}', 'user:editor', 'x', '{}');",
+        "INSERT INTO submission_events (submission_id, unit_code, version, action, from_status, to_status, \
+         actor, note, created_at) SELECT id, unit_code, {version}, '{action}', '{from}', '{to}', 'user:editor', \
+         'x', '{}' FROM submissions WHERE id = '{id}';",
         at(day)
     )
 }
@@ -904,4 +905,67 @@ async fn obligations_are_managed_by_the_board() {
     )
     .await;
     assert_eq!(overview["questions_open"], 0);
+}
+
+/// The working days to a first reply are counted when it is given, with the calendar of that
+/// day, and the report uses that count: a holiday entered afterwards changes no past figure.
+#[tokio::test]
+async fn working_days_to_an_answer_are_counted_when_it_is_given() {
+    // 10:00 on Monday 19 February 2024 in Vietnam, after Tết.
+    let app = crate::helpers::spawn_app_at("2024-02-19T03:00:00").await;
+    let officer = app.user("officer", Some("so-tu-phap")).await;
+    // Received on Monday 5 February: 6, 7, 15, 16 and 19 February are the working days after
+    // it (8 to 14 February are Tết), so the answer comes 5 working days later.
+    app.db.execute(&question(
+        "q1",
+        "so-tu-phap",
+        "2024-02-05",
+        "2024-03-04",
+        None,
+    ));
+    json(
+        app.post_as(
+            &officer.token,
+            "/api/v1/questions/q1/replies",
+            &j!({"body": "Trả lời"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(
+        app.db
+            .count("SELECT COUNT(*) AS n FROM questions WHERE id = 'q1' AND answer_working_days = 5"),
+        1
+    );
+    // A holiday entered later, on a day that was counted, leaves the figure as it was.
+    let admin = app.admin_token().await;
+    let response = app
+        .request(
+            reqwest::Method::PUT,
+            "/api/v1/calendar/holidays/2024-02-15",
+            Some(&admin),
+            Some(&j!({"name": "Nghỉ bù", "kind": "holiday", "source": "Thông báo số 1"})),
+        )
+        .await;
+    assert!(response.status().is_success(), "{}", response.status());
+    let report = json(
+        app.get_as(
+            &admin,
+            "/api/v1/stats/quarterly?year=2024&quarter=1&window=calendar",
+        )
+        .await,
+        200,
+    )
+    .await;
+    let row = report["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["unit"] == "so-tu-phap")
+        .unwrap();
+    assert_eq!(
+        row["questions"],
+        j!({"received": 1, "answered": 1, "answered_on_time": 1, "overdue_open": 0, "median_working_days_to_answer": 5.0})
+    );
 }

@@ -1,0 +1,12 @@
+DROP INDEX questions_answered_idx;
+ALTER TABLE questions DROP COLUMN answer_working_days;
+CREATE INDEX questions_answered_idx ON questions (answered_at, due_at, received_at, unit_code, rejected_at);
+CREATE INDEX questions_received_unit_idx ON questions (received_at, unit_code);
+DROP INDEX submissions_unit_submitted_idx;
+CREATE INDEX submissions_unit_submitted_idx ON submissions (unit_code, submitted_at);
+DROP INDEX submissions_unit_published_idx;
+CREATE INDEX submissions_published_unit_idx ON submissions (published_at, unit_code);
+CREATE INDEX submissions_submitted_unit_idx ON submissions (submitted_at, unit_code);
+DROP INDEX submission_events_unit_action_idx;
+ALTER TABLE submission_events DROP COLUMN unit_code;
+CREATE INDEX submission_events_action_idx ON submission_events (action, created_at, submission_id);
