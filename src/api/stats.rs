@@ -77,7 +77,8 @@ pub struct QuestionFigures {
     pub answered_on_time: i64,
     /// Not answered (nor rejected) and past due at the window's end.
     pub overdue_open: i64,
-    /// Median working days from receipt to first reply, of those answered in the window.
+    /// Median working days from receipt to first reply, of those answered in the window; each
+    /// answer's days are counted when it is given, with the calendar of that day.
     pub median_working_days_to_answer: Option<f64>,
 }
 
