@@ -42,6 +42,10 @@ fn field_of<E>(err: &serde_path_to_error::Error<E>, fallback: &str) -> String {
 /// Whether a percent-encoded string decodes to UTF-8 without NUL characters
 /// (`form_urlencoded` would silently put replacement characters in place of bad bytes).
 pub(crate) fn decodes_to_utf8(encoded: &str) -> bool {
+    // Text without an escape is what it says: UTF-8 already.
+    if !encoded.contains('%') {
+        return !encoded.contains('\0');
+    }
     let bytes = encoded.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -37,8 +37,9 @@ type PooledConnection = diesel::r2d2::PooledConnection<super::ConnectionManager>
 trait Job: Send {
     /// Runs inside the group's transaction, in a savepoint of its own.
     fn run(&mut self, conn: &mut DbConnection);
-    /// Answers the caller once the group committed (`None`) or failed (`Some(why)`).
-    fn finish(self: Box<Self>, commit_error: Option<&str>);
+    /// Answers the caller once the group committed or failed (the cause is logged where it
+    /// happened: it names servers and databases).
+    fn finish(self: Box<Self>, committed: bool);
 }
 
 struct Task<T, F> {
@@ -64,10 +65,9 @@ where
         }
     }
 
-    fn finish(self: Box<Self>, commit_error: Option<&str>) {
-        let result = match (commit_error, self.result) {
-            // The cause is logged where it happened; it names servers and databases.
-            (Some(_), Some(Ok(_)) | None) => Err(ApiError::Unavailable(
+    fn finish(self: Box<Self>, committed: bool) {
+        let result = match (committed, self.result) {
+            (false, Some(Ok(_)) | None) => Err(ApiError::Unavailable(
                 "The database did not store the change; send it again".into(),
             )),
             (_, Some(result)) => result,
@@ -255,7 +255,7 @@ fn serve(pool: DbPool, queue: Receiver<Message>, hold: bool, sqlite: bool) {
             Err(why) => {
                 tracing::warn!(error = %why, "database writer has no connection");
                 for job in group {
-                    job.finish(Some(&why));
+                    job.finish(false);
                 }
                 continue;
             }
@@ -264,17 +264,15 @@ fn serve(pool: DbPool, queue: Receiver<Message>, hold: bool, sqlite: bool) {
             for job in group.iter_mut() {
                 job.run(conn);
             }
-        });
-        let why = committed.err().map(|e| {
-            tracing::error!(error = %e, jobs = group.len(), "group commit failed");
-            e.to_string()
-        });
+        })
+        .map_err(|e| tracing::error!(error = %e, jobs = group.len(), "group commit failed"))
+        .is_ok();
         // After a failure the connection goes back to the pool, which discards it if broken.
-        if hold && why.is_none() {
+        if hold && committed {
             held = Some(conn);
         }
         for job in group {
-            job.finish(why.as_deref());
+            job.finish(committed);
         }
     }
 }
