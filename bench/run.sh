@@ -8,7 +8,9 @@
 #   - GET /api/v1/public/articles?limit=20, and the same with a two-word query,
 #   - GET /api/v1/stats/quarterly (one connection: the report's own latency),
 #   - POST /api/v1/questions (rate limit raised) and POST /api/v1/submissions by an API client,
-#     checking afterwards that every acknowledged write is in the database.
+#     checking afterwards that every acknowledged write is in the database,
+#   - the quarterly report of every quarter in both windows, before and after those writes,
+#   - the two public pages again from an instance with the page cache off.
 # It writes the figures into bench/RESULTS.md, with the service's peak memory.
 # Needs curl, python3, and sqlite3 or psql. PostgreSQL: PORTAL_BENCH_POSTGRES_URL (default
 # postgres://postgres@127.0.0.1:5432/postgres); the database portal_bench is recreated.
@@ -86,6 +88,21 @@ measure hello "$connections" 2 "http://127.0.0.1:18199/"
 measure articles "$connections" 2 "$api/public/articles?limit=20"
 measure search "$connections" 2 "$api/public/articles?limit=20&q=giao%20thong"
 measure quarterly 1 1 "$api/stats/quarterly?year=2025&quarter=2" --header "authorization: Bearer $admin_token"
+# The quarterly report for every quarter of the generated two years, in both windows: on the
+# generated data, and again after the write scenarios below.
+quarters() { # file
+  : > "$1"
+  for window in reporting calendar; do
+    for year in 2024 2025; do
+      for quarter in 1 2 3 4; do
+        t=$(curl -fs -o /dev/null -w '%{time_total}' -H "authorization: Bearer $admin_token" \
+          "$api/stats/quarterly?year=$year&quarter=$quarter&window=$window")
+        echo "$window $year-Q$quarter $t" >> "$1"
+      done
+    done
+  done
+}
+quarters "$out/quarters.txt"
 questions_before=$(count questions)
 measure questions "$connections" 0 "$api/questions" --method POST --body "$question"
 questions_after=$(count questions)
@@ -93,18 +110,27 @@ submissions_before=$(count submissions)
 measure submissions "$connections" 0 "$api/submissions" --method POST --body "$submission" \
   --header "authorization: Bearer $client_token"
 submissions_after=$(count submissions)
-# The quarterly report for every quarter of the generated two years, in both windows.
-: > "$out/quarters.txt"
-for window in reporting calendar; do
-  for year in 2024 2025; do
-    for quarter in 1 2 3 4; do
-      t=$(curl -fs -o /dev/null -w '%{time_total}' -H "authorization: Bearer $admin_token" \
-        "$api/stats/quarterly?year=$year&quarter=$quarter&window=$window")
-      echo "$window $year-Q$quarter $t" >> "$out/quarters.txt"
-    done
-  done
-done
+quarters "$out/quarters-after-writes.txt"
 peak_kib=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+
+# The public pages again from a second instance with the page cache off: every request then
+# reads the database.
+PORTAL_ADDR=127.0.0.1:$((port + 1)) PORTAL_PUBLIC_CACHE_MS=0 \
+  PORTAL_DB_POOL_SIZE=${BENCH_POOL:-16} "$bin" serve &
+uncached=$!
+trap 'kill $pid $hello $uncached 2>/dev/null || true' EXIT
+for _ in $(seq 1 150); do
+  curl -fs "http://127.0.0.1:$((port + 1))/health/ready" >/dev/null && break
+  sleep 0.2
+done
+kill "$pid"
+uncached_api="http://127.0.0.1:$((port + 1))/api/v1"
+for scenario in "articles-uncached|$uncached_api/public/articles?limit=20" \
+  "search-uncached|$uncached_api/public/articles?limit=20&q=giao%20thong"; do
+  echo "measuring ${scenario%%|*}..." >&2
+  "$load" "${scenario#*|}" --connections "$connections" --seconds "$seconds" --warmup 2 \
+    | tee "$out/${scenario%%|*}.json" >&2
+done
 
 python3 - "$backend" "$out" "$rows" "$connections" "$peak_kib" \
   "$questions_before" "$questions_after" "$submissions_before" "$submissions_after" <<'PY'
@@ -114,7 +140,9 @@ load = lambda n: json.load(open(f"{out}/{n}.json"))
 hello = load("hello")
 names = [("hello", "bare actix-web handler (ceiling)"), ("articles", "GET /public/articles?limit=20"),
          ("search", "GET /public/articles?limit=20&q=giao thong"), ("quarterly", "GET /stats/quarterly (1 connection)"),
-         ("questions", "POST /questions"), ("submissions", "POST /submissions (API client)")]
+         ("questions", "POST /questions"), ("submissions", "POST /submissions (API client)"),
+         ("articles-uncached", "GET /public/articles?limit=20, page cache off"),
+         ("search-uncached", "GET /public/articles?limit=20&q=giao thong, page cache off")]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
 lines = [f"<!-- {backend} -->", f"## {backend}", "",
@@ -132,10 +160,13 @@ lines += ["", f"- peak memory of the service (VmHWM): {int(peak) / 1024:.0f} MiB
               f"{n} {int(k) / 1024:.0f} MiB" for n, k in (l.split() for l in open(out + "/memory.txt") if l.strip())),
           f"- questions acknowledged (201): {q['statuses'].get('201', 0)}; rows added: {int(qa) - int(qb)}",
           f"- submissions acknowledged (201): {s['statuses'].get('201', 0)}; rows added: {int(sa) - int(sb)}", ""]
-times = [l.split() for l in open(out + "/quarters.txt") if l.strip()]
-secs = sorted(float(t[2]) for t in times)
-lines += [f"- quarterly report, each quarter of 2024–2025 in both windows ({len(secs)} reports, one at a time): "
-          f"fastest {secs[0]*1000:.0f} ms, median {secs[len(secs)//2]*1000:.0f} ms, slowest {secs[-1]*1000:.0f} ms", ""]
+for name, when in (("quarters", "on the generated data"),
+                   ("quarters-after-writes", "after the write scenarios (their new rows not yet vacuumed)")):
+    times = [l.split() for l in open(f"{out}/{name}.txt") if l.strip()]
+    secs = sorted(float(t[2]) for t in times)
+    lines += [f"- quarterly report, each quarter of 2024–2025 in both windows ({len(secs)} reports, one at a time), {when}: "
+              f"fastest {secs[0]*1000:.0f} ms, median {secs[len(secs)//2]*1000:.0f} ms, slowest {secs[-1]*1000:.0f} ms"]
+lines += [""]
 section = "\n".join(lines) + "\n"
 path = "bench/RESULTS.md"
 text = open(path).read() if os.path.exists(path) else "# Benchmark results\n\nWritten by `bench/run.sh`; each section is replaced by the next run on that database.\n\n"
