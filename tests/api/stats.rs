@@ -934,8 +934,9 @@ async fn working_days_to_an_answer_are_counted_when_it_is_given() {
     )
     .await;
     assert_eq!(
-        app.db
-            .count("SELECT COUNT(*) AS n FROM questions WHERE id = 'q1' AND answer_working_days = 5"),
+        app.db.count(
+            "SELECT COUNT(*) AS n FROM questions WHERE id = 'q1' AND answer_working_days = 5"
+        ),
         1
     );
     // A holiday entered later, on a day that was counted, leaves the figure as it was.
