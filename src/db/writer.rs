@@ -57,7 +57,10 @@ where
 {
     fn run(&mut self, conn: &mut DbConnection) {
         if let Some(work) = self.work.take() {
-            self.result = Some(if self.guarded {
+            // A failed statement aborts a whole PostgreSQL transaction (and its COMMIT would
+            // then quietly roll back the group), so there every job keeps its savepoint.
+            let pg = matches!(conn, DbConnection::Pg(_));
+            self.result = Some(if self.guarded || pg {
                 conn.transaction(work)
             } else {
                 work(conn)
@@ -184,9 +187,11 @@ impl Writer {
     }
 
     /// Like [`Writer::insert`], for work that reads and then adds one row with a single
-    /// statement, its last: it runs without a savepoint of its own, since a statement that
-    /// fails undoes itself. (A savepoint per job costs a statement journal and, with a
-    /// full-text index, a flush of that index per job.)
+    /// statement, its last: on SQLite it runs without a savepoint of its own, since a statement
+    /// that fails there undoes itself and the transaction goes on. (A savepoint per job costs
+    /// SQLite a statement journal and, with a full-text index, a flush of that index per job.)
+    /// On PostgreSQL a failed statement aborts the whole transaction, so the job keeps its
+    /// savepoint.
     pub async fn insert_one<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
