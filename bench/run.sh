@@ -58,10 +58,13 @@ PORTAL_ADDR=127.0.0.1:$port PORTAL_QUESTIONS_PER_MINUTE=1000000 \
   PORTAL_DB_POOL_SIZE=${BENCH_POOL:-16} "$bin" serve &
 pid=$!
 trap 'kill $pid $hello 2>/dev/null || true' EXIT
-for _ in $(seq 1 150); do
-  curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null && break
-  sleep 0.2
-done
+ready() { # port
+  for _ in $(seq 1 150); do
+    curl -fs "http://127.0.0.1:$1/health/ready" >/dev/null && return
+    sleep 0.2
+  done
+}
+ready "$port"
 api="http://127.0.0.1:$port/api/v1"
 field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 admin_token=$(curl -fs "$api/auth/token" -d grant_type=password -d username=admin -d "password=$password" | field access_token)
@@ -119,10 +122,7 @@ PORTAL_ADDR=127.0.0.1:$((port + 1)) PORTAL_PUBLIC_CACHE_MS=0 \
   PORTAL_DB_POOL_SIZE=${BENCH_POOL:-16} "$bin" serve &
 uncached=$!
 trap 'kill $pid $hello $uncached 2>/dev/null || true' EXIT
-for _ in $(seq 1 150); do
-  curl -fs "http://127.0.0.1:$((port + 1))/health/ready" >/dev/null && break
-  sleep 0.2
-done
+ready $((port + 1))
 kill "$pid"
 uncached_api="http://127.0.0.1:$((port + 1))/api/v1"
 for scenario in "articles-uncached|$uncached_api/public/articles?limit=20" \

@@ -182,8 +182,7 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     {
-        let n = self.next.fetch_add(1, Ordering::Relaxed) % self.queues.len();
-        self.send(n, true, work).await
+        self.send(self.any_queue(), true, work).await
     }
 
     /// Like [`Writer::insert`], for work that reads and then adds one row with a single
@@ -197,8 +196,12 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     {
-        let n = self.next.fetch_add(1, Ordering::Relaxed) % self.queues.len();
-        self.send(n, false, work).await
+        self.send(self.any_queue(), false, work).await
+    }
+
+    /// The next writer in turn, for new rows.
+    fn any_queue(&self) -> usize {
+        self.next.fetch_add(1, Ordering::Relaxed) % self.queues.len()
     }
 
     async fn send<T, F>(&self, queue: usize, guarded: bool, work: F) -> Result<T, ApiError>

@@ -141,17 +141,7 @@ async fn a_body_that_is_not_json_is_a_400_problem_on_every_write() {
                 .send()
                 .await
                 .unwrap();
-            let status = response.status().as_u16();
-            let content_type = response
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_string();
-            assert!(
-                (400..500).contains(&status) && content_type == "application/problem+json",
-                "{method} {template} answered {status} {content_type}"
-            );
+            assert_eq!(response.status(), 400, "{method} {template}");
             let body = problem(response, 400, "malformed_json").await;
             assert!(
                 body["detail"].as_str().unwrap().contains("not valid JSON"),
