@@ -284,12 +284,16 @@ async fn sigterm_lets_the_request_in_flight_finish_and_exits_zero() {
 
     let body = serde_json::to_vec(&question("Hỏi lúc dừng máy")).unwrap();
     let (head, tail) = body.split_at(body.len() / 2);
+    // `Expect: 100-continue` makes the service say when it has read the head and begun the
+    // request; a request whose bytes it has not read yet when SIGTERM comes is not begun.
     let headers = format!(
         "POST /api/v1/questions HTTP/1.1\r\nHost: portal\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
+         Content-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(headers.as_bytes()).await.unwrap();
+    let continued = read_head(&mut stream).await;
+    assert!(continued.starts_with("HTTP/1.1 100"), "{continued}");
     stream.write_all(head).await.unwrap();
 
     let pid = service.child.id().to_string();
@@ -313,6 +317,16 @@ async fn sigterm_lets_the_request_in_flight_finish_and_exits_zero() {
 
     assert_eq!(service.exit_code(Duration::from_secs(30)).await, Some(0));
     assert_eq!(db.count("SELECT count(*) AS n FROM questions"), 1);
+}
+
+/// Reads one response head, up to and with its blank line, and no byte more.
+async fn read_head(stream: &mut tokio::net::TcpStream) -> String {
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let byte = stream.read_u8().await.expect("a response head");
+        head.push(byte);
+    }
+    String::from_utf8(head).expect("an ASCII head")
 }
 
 /// A TCP relay in front of PostgreSQL that can be cut and restored, as a network or server
