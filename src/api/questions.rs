@@ -202,28 +202,26 @@ pub async fn ask(
     let hashed_key = access_key.clone();
     let default_days = state.settings.default_answer_days;
     let now = state.now();
+    // What the question is checked against and its deadline are read on a pooled connection,
+    // so that the writer, which all new questions share, only inserts.
+    let received_on = local_date(now.and_utc());
+    let until = received_on
+        .checked_add_days(Days::new(2 * 366))
+        .unwrap_or(NaiveDate::MAX);
+    let (unit, category) = (request.unit.clone(), request.category.clone());
+    let due = db::run(&state.pool, move |conn| {
+        let days = check_question_refs(conn, unit.as_deref(), category.as_deref())?
+            .unwrap_or(default_days);
+        let calendar = db::holidays::calendar(conn, received_on, until)?;
+        Ok(calendar.deadline_after(now.and_utc(), u32::try_from(days).unwrap_or(15)))
+    })
+    .await?;
     let question = state
         .writer
         .insert_one(move |conn| {
-            let days =
-                check_question_refs(conn, request.unit.as_deref(), request.category.as_deref())?
-                    .unwrap_or(default_days);
-            let received_on = local_date(now.and_utc());
-            let until = received_on
-                .checked_add_days(Days::new(2 * 366))
-                .unwrap_or(NaiveDate::MAX);
-            let calendar = db::holidays::calendar(conn, received_on, until)?;
-            let due = calendar.deadline_after(now.and_utc(), u32::try_from(days).unwrap_or(15));
-            let mut code = tracking_code(received_on.year());
-            for _ in 0..8 {
-                if !store::code_taken(conn, &code)? {
-                    break;
-                }
-                code = tracking_code(received_on.year());
-            }
             let question = Question {
                 id: uuid::Uuid::new_v4().to_string(),
-                tracking_code: code,
+                tracking_code: tracking_code(received_on.year()),
                 access_key_hash: key_hash(&hashed_key),
                 title,
                 body: text,
@@ -247,8 +245,17 @@ pub async fn ask(
                 rated_at: None,
             };
             let folded = index_text(&format!("{} {}", question.title, question.body));
-            store::insert(conn, &question, &folded)?;
-            Ok::<_, ApiError>(question)
+            // A code already given is passed over by the insert itself; another is drawn.
+            let mut question = question;
+            for _ in 0..8 {
+                if store::insert_new_code(conn, &question, &folded)? {
+                    return Ok::<_, ApiError>(question);
+                }
+                question.tracking_code = tracking_code(received_on.year());
+            }
+            Err(ApiError::Unavailable(
+                "No free tracking code was found; please send the question again".to_string(),
+            ))
         })
         .await?;
     Ok(HttpResponse::Created().json(AskResponse {

@@ -163,9 +163,13 @@ pub struct Reply {
     pub created_at: NaiveDateTime,
 }
 
-/// Inserts a new question.
-pub fn insert(conn: &mut DbConnection, q: &Question, search_text: &str) -> QueryResult<()> {
-    diesel::insert_into(questions::table)
+/// Inserts a new question unless its tracking code is taken; whether it was inserted.
+pub fn insert_new_code(
+    conn: &mut DbConnection,
+    q: &Question,
+    search_text: &str,
+) -> QueryResult<bool> {
+    let insert = diesel::insert_into(questions::table)
         .values((
             questions::id.eq(&q.id),
             questions::tracking_code.eq(&q.tracking_code),
@@ -186,17 +190,14 @@ pub fn insert(conn: &mut DbConnection, q: &Question, search_text: &str) -> Query
             questions::due_at.eq(q.due_at),
             questions::updated_at.eq(q.updated_at),
         ))
-        .execute(conn)
-        .map(drop)
-}
-
-/// Whether a tracking code is taken.
-pub fn code_taken(conn: &mut DbConnection, code: &str) -> QueryResult<bool> {
-    let n: i64 = questions::table
-        .filter(questions::tracking_code.eq(code))
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
+        .on_conflict(questions::tracking_code)
+        .do_nothing();
+    // The multi-backend query builder has no ON CONFLICT; each backend's has.
+    let inserted = match conn {
+        DbConnection::Pg(c) => insert.execute(c)?,
+        DbConnection::Sqlite(c) => insert.execute(c)?,
+    };
+    Ok(inserted == 1)
 }
 
 /// One question by id.
@@ -506,4 +507,63 @@ pub fn list_published(
             .select(QuestionRow::as_select())
             .load(conn)?,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::Connection;
+
+    fn question(id: &str, code: &str) -> Question {
+        let at = chrono::DateTime::from_timestamp(1_767_225_600, 0)
+            .expect("a valid instant")
+            .naive_utc();
+        Question {
+            id: id.to_string(),
+            tracking_code: code.to_string(),
+            access_key_hash: "0".repeat(64),
+            title: "Hỏi về giờ làm việc".to_string(),
+            body: "Bộ phận một cửa làm việc đến mấy giờ?".to_string(),
+            category: None,
+            unit: None,
+            asker: Asker {
+                name: "Nguyễn Văn A".to_string(),
+                email: None,
+                phone: None,
+                address: None,
+                organization: None,
+            },
+            publish_consent: false,
+            status: Status::Received,
+            rejection_note: None,
+            received_at: at,
+            due_at: at,
+            answered_at: None,
+            published_at: None,
+            updated_at: at,
+            rating_score: None,
+            rating_comment: None,
+            rated_at: None,
+        }
+    }
+
+    #[test]
+    fn a_taken_tracking_code_is_passed_over_without_an_error() {
+        let mut conn = DbConnection::Sqlite(
+            diesel::SqliteConnection::establish(":memory:").expect("an in-memory database"),
+        );
+        crate::db::migrate(&mut conn).expect("migrations");
+        let first = question("00000000-0000-4000-8000-000000000001", "Q26-ABCDEF");
+        let second = question("00000000-0000-4000-8000-000000000002", "Q26-ABCDEF");
+        assert!(insert_new_code(&mut conn, &first, "hoi").unwrap());
+        assert!(!insert_new_code(&mut conn, &second, "hoi").unwrap());
+        let other = question("00000000-0000-4000-8000-000000000002", "Q26-ABCDEG");
+        assert!(insert_new_code(&mut conn, &other, "hoi").unwrap());
+        let stored: i64 = questions::table.count().get_result(&mut conn).unwrap();
+        assert_eq!(stored, 2);
+        let found = find_by_code(&mut conn, "Q26-ABCDEF")
+            .unwrap()
+            .expect("the first");
+        assert_eq!(found.id, first.id);
+    }
 }
