@@ -12,5 +12,6 @@ pub mod error;
 pub mod metrics;
 pub mod openapi;
 pub mod ratelimit;
+pub mod references;
 pub mod startup;
 pub mod telemetry;

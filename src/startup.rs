@@ -43,6 +43,8 @@ pub struct AppState {
     pub writer: Writer,
     /// Recently answered public article pages.
     pub public_cache: PublicCache,
+    /// Units, categories and holidays as new questions are checked against them.
+    pub references: crate::references::ReferenceCache,
 }
 
 impl AppState {
@@ -90,6 +92,7 @@ impl Application {
             question_limit: RateLimiter::new(questions_per_minute),
             writer,
             public_cache,
+            references: crate::references::ReferenceCache::default(),
         });
         let server = serve(listener, state.clone(), workers, limits)?;
         Ok(Self {

@@ -243,6 +243,7 @@ pub async fn put_holiday(
             })
         })
         .await?;
+    state.references.invalidate();
     let mut response = if created {
         HttpResponse::Created()
     } else {
@@ -273,6 +274,7 @@ pub async fn delete_holiday(
         Ok(db::holidays::delete(conn, date)?)
     })
     .await?;
+    state.references.invalidate();
     if removed {
         Ok(HttpResponse::NoContent().finish())
     } else {

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -15,8 +15,8 @@ use super::{date_range, page_limit, split_page, Page};
 use crate::auth::accounts::{check_unit, random_token};
 use crate::auth::policy::{is_board, Role};
 use crate::auth::Principal;
+use crate::db;
 use crate::db::questions::{self as store, Asker, Filter, Question, Reply};
-use crate::db::{self, DbConnection};
 use crate::domain::account::{parse_name, parse_text};
 use crate::domain::calendar::local_date;
 use crate::domain::content::{index_text, query_terms};
@@ -202,20 +202,16 @@ pub async fn ask(
     let hashed_key = access_key.clone();
     let default_days = state.settings.default_answer_days;
     let now = state.now();
-    // What the question is checked against and its deadline are read on a pooled connection,
-    // so that the writer, which all new questions share, only inserts.
+    // Checked and dated against the references in memory: the writer, which all new
+    // questions share, only inserts.
     let received_on = local_date(now.and_utc());
-    let until = received_on
-        .checked_add_days(Days::new(2 * 366))
-        .unwrap_or(NaiveDate::MAX);
-    let (unit, category) = (request.unit.clone(), request.category.clone());
-    let due = db::run(&state.pool, move |conn| {
-        let days = check_question_refs(conn, unit.as_deref(), category.as_deref())?
-            .unwrap_or(default_days);
-        let calendar = db::holidays::calendar(conn, received_on, until)?;
-        Ok(calendar.deadline_after(now.and_utc(), u32::try_from(days).unwrap_or(15)))
-    })
-    .await?;
+    let references = state.references.get(&state.pool, received_on).await?;
+    let days = references
+        .check(request.unit.as_deref(), request.category.as_deref())?
+        .unwrap_or(default_days);
+    let due = references
+        .calendar
+        .deadline_after(now.and_utc(), u32::try_from(days).unwrap_or(15));
     let question = state
         .writer
         .insert_one(move |conn| {
@@ -264,25 +260,6 @@ pub async fn ask(
         status: question.status,
         due_at: vn(question.due_at),
     }))
-}
-
-/// Checks the unit and category of a new question; returns the category's answer days.
-fn check_question_refs(
-    conn: &mut DbConnection,
-    unit: Option<&str>,
-    category: Option<&str>,
-) -> Result<Option<i32>, ApiError> {
-    if unit.is_some() {
-        check_unit(conn, Role::Officer, unit)?;
-    }
-    match category {
-        None => Ok(None),
-        Some(code) => db::categories::find(conn, code)?
-            .map(|c| Some(c.answer_days))
-            .ok_or_else(|| {
-                ApiError::invalid_field("category", format!("no category has the code {code:?}"))
-            }),
-    }
 }
 
 /// A reply, as the asker and the public see it.
@@ -917,7 +894,7 @@ pub async fn transition_question(
                 let moved = match action {
                     Action::Assign => {
                         let unit = unit.unwrap_or_default();
-                        check_question_refs(conn, Some(&unit), None)?;
+                        check_unit(conn, Role::Officer, Some(&unit))?;
                         store::assign(conn, &q.id, q.status, &unit, now)?
                     }
                     Action::Reject => {

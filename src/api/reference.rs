@@ -261,6 +261,7 @@ pub async fn create_unit(
             })
         })
         .await?;
+    state.references.invalidate();
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/units/{}", unit.code)))
         .json(UnitResponse::from(unit)))
@@ -337,6 +338,7 @@ pub async fn update_unit(
             })
         })
         .await?;
+    state.references.invalidate();
     Ok(web::Json(unit.into()))
 }
 
@@ -491,6 +493,7 @@ pub async fn create_category(
             })
         })
         .await?;
+    state.references.invalidate();
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/categories/{}", category.code)))
         .json(CategoryResponse::from(category)))
@@ -544,5 +547,6 @@ pub async fn update_category(
         db::categories::find(conn, &code)?.ok_or_else(|| ApiError::not_found("Category"))
     })
     .await?;
+    state.references.invalidate();
     Ok(web::Json(category.into()))
 }

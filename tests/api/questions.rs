@@ -202,6 +202,40 @@ async fn a_question_received_before_tet_2024_is_due_after_it() {
     );
 }
 
+/// A holiday an admin sets, or takes back, moves the deadline of the very next question.
+#[tokio::test]
+async fn a_holiday_set_by_an_admin_dates_the_next_question() {
+    // 2024-02-05 10:00 in Vietnam.
+    let app = spawn_app_at("2024-02-05T03:00:00").await;
+    let admin = app.admin_token().await;
+    let before = ask(&app, &question("Hỏi trước khi đổi lịch", Some("so-noi-vu"))).await;
+    assert_eq!(before["due_at"], "2024-03-04T23:59:59+07:00");
+    let path = "/api/v1/calendar/holidays/2024-02-20";
+    let holiday = j!({"name": "Nghỉ đột xuất", "kind": "holiday", "source": "Thông báo số 3"});
+    json(
+        app.request(reqwest::Method::PUT, path, Some(&admin), Some(&holiday))
+            .await,
+        201,
+    )
+    .await;
+    let after = ask(
+        &app,
+        &question("Hỏi sau khi thêm ngày nghỉ", Some("so-noi-vu")),
+    )
+    .await;
+    assert_eq!(after["due_at"], "2024-03-05T23:59:59+07:00");
+    let removed = app
+        .request(reqwest::Method::DELETE, path, Some(&admin), None)
+        .await;
+    assert_eq!(removed.status(), 204);
+    let again = ask(
+        &app,
+        &question("Hỏi sau khi bỏ ngày nghỉ", Some("so-noi-vu")),
+    )
+    .await;
+    assert_eq!(again["due_at"], "2024-03-04T23:59:59+07:00");
+}
+
 /// Routing a question to another unit, and again to a third, keeps the deadline it got when
 /// it was asked, even after the calendar and its category's answer time changed (a deadline
 /// computed again would move).

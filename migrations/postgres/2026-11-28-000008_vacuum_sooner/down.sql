@@ -1,0 +1,3 @@
+ALTER TABLE questions RESET (autovacuum_vacuum_insert_scale_factor, autovacuum_vacuum_scale_factor);
+ALTER TABLE submissions RESET (autovacuum_vacuum_insert_scale_factor, autovacuum_vacuum_scale_factor);
+ALTER TABLE submission_events RESET (autovacuum_vacuum_insert_scale_factor);

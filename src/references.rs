@@ -1,0 +1,140 @@
+//! The units, categories and working calendar a new question is checked against and dated
+//! by, read once for all the questions of the next ten seconds: asking is the busiest write,
+//! and with these in memory it reads nothing before its insert.
+//!
+//! This instance's own changes to units, categories and holidays drop the copy at once;
+//! another instance's show here within [`REFERENCE_TTL`], as for accounts.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{Days, NaiveDate};
+use diesel::QueryResult;
+
+use crate::db::{self, DbConnection};
+use crate::domain::calendar::WorkingCalendar;
+use crate::error::{ApiError, FieldError};
+
+/// How long a copy is used.
+pub const REFERENCE_TTL: Duration = Duration::from_secs(10);
+
+/// What a new question received on `day` is checked against.
+#[derive(Debug)]
+pub struct References {
+    loaded: Instant,
+    day: NaiveDate,
+    /// Whether each unit is active, by code.
+    units: HashMap<String, bool>,
+    /// Each category's answer days, by code.
+    categories: HashMap<String, i32>,
+    /// Holidays and make-up days from `day` to two years after.
+    pub calendar: WorkingCalendar,
+}
+
+impl References {
+    /// Reads the references for questions received on `day`.
+    pub fn load(conn: &mut DbConnection, day: NaiveDate) -> QueryResult<Self> {
+        let units = db::units::list(conn, db::units::UnitFilter::default())?
+            .into_iter()
+            .map(|u| (u.code, u.active))
+            .collect();
+        let categories = db::categories::list(conn)?
+            .into_iter()
+            .map(|c| (c.code, c.answer_days))
+            .collect();
+        // Two years hold any deadline a category can set (at most 365 working days).
+        let until = day
+            .checked_add_days(Days::new(2 * 366))
+            .unwrap_or(NaiveDate::MAX);
+        let calendar = db::holidays::calendar(conn, day, until)?;
+        Ok(Self {
+            loaded: Instant::now(),
+            day,
+            units,
+            categories,
+            calendar,
+        })
+    }
+
+    /// Checks a question's unit (known and active) and category (known); returns the
+    /// category's answer days. Every rejected field is reported at once.
+    pub fn check(
+        &self,
+        unit: Option<&str>,
+        category: Option<&str>,
+    ) -> Result<Option<i32>, ApiError> {
+        let mut errors = Vec::new();
+        if let Some(code) = unit {
+            match self.units.get(code) {
+                None => errors.push(("unit", format!("no unit has the code {code:?}"))),
+                Some(false) => errors.push(("unit", format!("unit {code:?} is deactivated"))),
+                Some(true) => {}
+            }
+        }
+        let days = match category {
+            None => None,
+            Some(code) => match self.categories.get(code) {
+                Some(days) => Some(*days),
+                None => {
+                    errors.push(("category", format!("no category has the code {code:?}")));
+                    None
+                }
+            },
+        };
+        if errors.is_empty() {
+            Ok(days)
+        } else {
+            Err(ApiError::Validation(
+                errors
+                    .into_iter()
+                    .map(|(field, message)| FieldError::new(field, message))
+                    .collect(),
+            ))
+        }
+    }
+}
+
+/// The copy of [`References`] in use, if any.
+#[derive(Debug, Default)]
+pub struct ReferenceCache {
+    generation: AtomicU64,
+    slot: Mutex<Option<Arc<References>>>,
+}
+
+impl ReferenceCache {
+    /// The references for questions received on `day`, read from the database when the copy
+    /// is older than [`REFERENCE_TTL`], of another day, or dropped.
+    pub async fn get(
+        &self,
+        pool: &db::DbPool,
+        day: NaiveDate,
+    ) -> Result<Arc<References>, ApiError> {
+        if let Some(fresh) = self
+            .slot
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .filter(|r| r.day == day && r.loaded.elapsed() < REFERENCE_TTL)
+        {
+            return Ok(fresh.clone());
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let loaded = Arc::new(db::run(pool, move |conn| Ok(References::load(conn, day)?)).await?);
+        let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+        // Checked under the lock that `invalidate` also takes: a copy read while this
+        // instance changed a reference is used once, never kept.
+        if self.generation.load(Ordering::Acquire) == generation {
+            *slot = Some(loaded.clone());
+        }
+        Ok(loaded)
+    }
+
+    /// Drops the copy: a unit, category or holiday changed.
+    pub fn invalidate(&self) {
+        let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        *slot = None;
+    }
+}
