@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::{Connection, QueryResult};
@@ -26,6 +26,10 @@ use crate::error::ApiError;
 const MAX_GROUP: usize = 512;
 /// Jobs that may wait for the writer before callers are told to retry.
 const QUEUE: usize = 4096;
+/// How long a writer runs every job in a savepoint after a job without one failed on
+/// PostgreSQL and cost its whole group: a fault that repeats (a new database rule, say) then
+/// costs one group, not every group.
+const CAREFUL_FOR: Duration = Duration::from_secs(60);
 /// How often the checkpointer copies SQLite's write-ahead log into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// A writer's own SQLite connection: a larger page cache (every write goes through it) and no
@@ -35,8 +39,10 @@ const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA cache_size = -16384; PRAGMA wal_auto
 type PooledConnection = diesel::r2d2::PooledConnection<super::ConnectionManager>;
 
 trait Job: Send {
-    /// Runs inside the group's transaction, in a savepoint of its own.
-    fn run(&mut self, conn: &mut DbConnection);
+    /// Runs inside the group's transaction, in a savepoint of its own unless it is a single
+    /// statement and `careful` is false. Returns true when it failed outside a savepoint on
+    /// PostgreSQL: the whole transaction is then aborted, and the group must be rolled back.
+    fn run(&mut self, conn: &mut DbConnection, careful: bool) -> bool;
     /// Answers the caller once the group committed or failed (the cause is logged where it
     /// happened: it names servers and databases).
     fn finish(self: Box<Self>, committed: bool);
@@ -55,17 +61,21 @@ where
     T: Send,
     F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send,
 {
-    fn run(&mut self, conn: &mut DbConnection) {
-        if let Some(work) = self.work.take() {
-            // A failed statement aborts a whole PostgreSQL transaction (and its COMMIT would
-            // then quietly roll back the group), so there every job keeps its savepoint.
-            let pg = matches!(conn, DbConnection::Pg(_));
-            self.result = Some(if self.guarded || pg {
-                conn.transaction(work)
-            } else {
-                work(conn)
-            });
+    fn run(&mut self, conn: &mut DbConnection, careful: bool) -> bool {
+        let Some(work) = self.work.take() else {
+            return false;
+        };
+        if self.guarded || careful {
+            self.result = Some(conn.transaction(work));
+            return false;
         }
+        let result = work(conn);
+        // A failed statement aborts a whole PostgreSQL transaction, and its COMMIT would then
+        // quietly roll back the group: the group is rolled back and nobody is told otherwise.
+        // On SQLite a failed statement undoes itself and the transaction goes on.
+        let poisoned = result.is_err() && matches!(conn, DbConnection::Pg(_));
+        self.result = Some(result);
+        poisoned
     }
 
     fn finish(self: Box<Self>, committed: bool) {
@@ -185,12 +195,14 @@ impl Writer {
         self.send(self.any_queue(), true, work).await
     }
 
-    /// Like [`Writer::insert`], for work that reads and then adds one row with a single
-    /// statement, its last: on SQLite it runs without a savepoint of its own, since a statement
-    /// that fails there undoes itself and the transaction goes on. (A savepoint per job costs
-    /// SQLite a statement journal and, with a full-text index, a flush of that index per job.)
-    /// On PostgreSQL a failed statement aborts the whole transaction, so the job keeps its
-    /// savepoint.
+    /// Like [`Writer::insert`], for work that adds one row with a single statement, its last,
+    /// and is not expected to fail: it runs without a savepoint of its own. (A savepoint per
+    /// job costs SQLite a statement journal and, with a full-text index, a flush of that index;
+    /// on PostgreSQL it costs two round trips.) On SQLite a statement that fails undoes itself
+    /// and the transaction goes on. On PostgreSQL it aborts the whole transaction: the group
+    /// is then rolled back, the failed job gets its error and every other job of the group a
+    /// 503 to send again, so nothing answered as stored is lost; for the next
+    /// [`CAREFUL_FOR`] that writer gives every job a savepoint.
     pub async fn insert_one<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
@@ -232,6 +244,8 @@ impl Writer {
 
 fn serve(pool: DbPool, queue: Receiver<Message>, hold: bool, sqlite: bool) {
     let mut held: Option<PooledConnection> = None;
+    // Until when every job keeps a savepoint, after one without failed and cost its group.
+    let mut careful_until: Option<Instant> = None;
     let mut stopping = false;
     while !stopping {
         let Ok(Some(first)) = queue.recv() else {
@@ -268,13 +282,35 @@ fn serve(pool: DbPool, queue: Receiver<Message>, hold: bool, sqlite: bool) {
                 continue;
             }
         };
-        let committed = group_transaction(&mut conn, |conn| {
+        let careful = careful_until.is_some_and(|until| Instant::now() < until);
+        let committed = match group_transaction(&mut conn, |conn| {
+            let mut poisoned = false;
             for job in group.iter_mut() {
-                job.run(conn);
+                // After a failure that aborted the transaction, no later job could write.
+                if poisoned {
+                    break;
+                }
+                poisoned = job.run(conn, careful);
             }
-        })
-        .map_err(|e| tracing::error!(error = %e, jobs = group.len(), "group commit failed"))
-        .is_ok();
+            !poisoned
+        }) {
+            Ok(committed) => {
+                if !committed {
+                    careful_until = Some(Instant::now() + CAREFUL_FOR);
+                    tracing::warn!(
+                        jobs = group.len(),
+                        careful_seconds = CAREFUL_FOR.as_secs(),
+                        "a write failed outside a savepoint and its group was rolled back; \
+                         every write keeps a savepoint for a while"
+                    );
+                }
+                committed
+            }
+            Err(e) => {
+                tracing::error!(error = %e, jobs = group.len(), "group commit failed");
+                false
+            }
+        };
         // After a failure the connection goes back to the pool, which discards it if broken.
         if hold && committed {
             held = Some(conn);
@@ -303,10 +339,13 @@ fn checkpoint(pool: DbPool, stop: Receiver<()>) {
 /// first (waiting up to `busy_timeout`): a deferred transaction whose first job reads cannot
 /// turn into a writer once another connection has committed since, and SQLite then answers
 /// "database is locked" at once instead of waiting.
+///
+/// `work` answers whether the group may commit; if not, it is rolled back. Whether it
+/// committed is returned.
 fn group_transaction(
     conn: &mut DbConnection,
-    work: impl FnOnce(&mut DbConnection),
-) -> QueryResult<()> {
+    work: impl FnOnce(&mut DbConnection) -> bool,
+) -> QueryResult<bool> {
     type Manager = <DbConnection as Connection>::TransactionManager;
     match conn {
         DbConnection::Sqlite(sqlite) => {
@@ -314,6 +353,11 @@ fn group_transaction(
         }
         DbConnection::Pg(_) => Manager::begin_transaction(conn)?,
     }
-    work(conn);
-    Manager::commit_transaction(conn)
+    if work(conn) {
+        Manager::commit_transaction(conn)?;
+        Ok(true)
+    } else {
+        Manager::rollback_transaction(conn)?;
+        Ok(false)
+    }
 }

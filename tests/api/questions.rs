@@ -1,6 +1,6 @@
 use serde_json::{json as j, Value};
 
-use crate::helpers::{json, problem, spawn_app, spawn_app_at, spawn_app_with, TestApp};
+use crate::helpers::{json, problem, spawn_app, spawn_app_at, spawn_app_with, TestApp, TestDb};
 
 const OPENAPI: &str = include_str!("../../openapi/openapi.json");
 
@@ -199,6 +199,81 @@ async fn a_question_received_before_tet_2024_is_due_after_it() {
     assert_eq!(
         ask(&app, &short).await["due_at"],
         "2024-02-19T23:59:59+07:00"
+    );
+}
+
+/// Sends 120 questions at once, one in ten with the refused title; the answers to the others:
+/// tracking codes (quoted for SQL) of those answered 201, and how many were answered 503.
+async fn ask_many(app: &TestApp, refused: &str) -> (Vec<String>, usize) {
+    let mut sent = tokio::task::JoinSet::new();
+    for n in 0..120 {
+        let client = app.client.clone();
+        let url = format!("{}/api/v1/questions", app.address);
+        let title = if n % 10 == 0 {
+            refused.to_string()
+        } else {
+            format!("Câu hỏi số {n}")
+        };
+        let body = question(&title, Some("so-noi-vu"));
+        sent.spawn(async move {
+            let response = client.post(url).json(&body).send().await.unwrap();
+            let status = response.status().as_u16();
+            let answer: Value = response.json().await.unwrap();
+            (title, status, answer)
+        });
+    }
+    let (mut acknowledged, mut refusals, mut retries) = (Vec::new(), 0, 0);
+    while let Some(done) = sent.join_next().await {
+        let (title, status, answer) = done.unwrap();
+        if title == refused {
+            assert_ne!(status, 201, "{answer}");
+            refusals += 1;
+            continue;
+        }
+        match status {
+            201 => acknowledged.push(format!("'{}'", answer["tracking_code"].as_str().unwrap())),
+            503 => retries += 1,
+            other => panic!("{other}: {answer}"),
+        }
+    }
+    assert_eq!(refusals, 12);
+    assert_eq!(acknowledged.len() + retries, 108);
+    (acknowledged, retries)
+}
+
+/// A question the database itself refuses, sent among many at once, fails alone or takes its
+/// transaction group down with it (503: send again), never silently: every question answered
+/// 201 is stored, and the refused ones are not. Once it has happened, the refusals cost
+/// nobody else.
+#[tokio::test]
+async fn a_question_the_database_refuses_loses_no_other_answered_question() {
+    let app = spawn_app_with(&[("PORTAL_QUESTIONS_PER_MINUTE", "100000")]).await;
+    let refused = "Câu hỏi cơ sở dữ liệu từ chối";
+    // A rule the service does not know of, so the insert itself fails inside its group.
+    app.db.execute(&match app.db {
+        TestDb::Sqlite { .. } => format!(
+            "CREATE TRIGGER refuse BEFORE INSERT ON questions WHEN NEW.title = '{refused}' \
+             BEGIN SELECT RAISE(ABORT, 'refused'); END;"
+        ),
+        _ => format!(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.title = '{refused}' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; \
+             END $$; CREATE TRIGGER refuse BEFORE INSERT ON questions FOR EACH ROW \
+             EXECUTE FUNCTION refuse();"
+        ),
+    });
+    let (first, _) = ask_many(&app, refused).await;
+    let (second, retries) = ask_many(&app, refused).await;
+    assert_eq!(retries, 0, "the second round lost a group");
+    let acknowledged = [first, second].concat();
+    let stored = app.db.count(&format!(
+        "SELECT count(*) AS n FROM questions WHERE tracking_code IN ({})",
+        acknowledged.join(", ")
+    ));
+    assert_eq!(stored, acknowledged.len() as i64);
+    assert_eq!(
+        app.db.count("SELECT count(*) AS n FROM questions"),
+        acknowledged.len() as i64
     );
 }
 
