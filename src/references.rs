@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use chrono::{Days, NaiveDate};
 use diesel::QueryResult;
 
+use crate::auth::accounts::unit_refusal;
 use crate::db::{self, DbConnection};
 use crate::domain::calendar::WorkingCalendar;
 use crate::error::{ApiError, FieldError};
@@ -66,12 +67,8 @@ impl References {
         category: Option<&str>,
     ) -> Result<Option<i32>, ApiError> {
         let mut errors = Vec::new();
-        if let Some(code) = unit {
-            match self.units.get(code) {
-                None => errors.push(("unit", format!("no unit has the code {code:?}"))),
-                Some(false) => errors.push(("unit", format!("unit {code:?} is deactivated"))),
-                Some(true) => {}
-            }
+        if let Some(why) = unit.and_then(|code| unit_refusal(code, self.units.get(code).copied())) {
+            errors.push(("unit", why));
         }
         let days = match category {
             None => None,

@@ -215,7 +215,7 @@ pub async fn ask(
     let question = state
         .writer
         .insert_one(move |conn| {
-            let question = Question {
+            let mut question = Question {
                 id: uuid::Uuid::new_v4().to_string(),
                 tracking_code: tracking_code(received_on.year()),
                 access_key_hash: key_hash(&hashed_key),
@@ -242,7 +242,6 @@ pub async fn ask(
             };
             let folded = index_text(&format!("{} {}", question.title, question.body));
             // A code already given is passed over by the insert itself; another is drawn.
-            let mut question = question;
             for _ in 0..8 {
                 if store::insert_new_code(conn, &question, &folded)? {
                     return Ok::<_, ApiError>(question);

@@ -46,17 +46,20 @@ pub fn check_unit(conn: &mut DbConnection, role: Role, unit: Option<&str>) -> Re
             "an officer must belong to a unit",
         )),
         None => Ok(()),
-        Some(code) => match units::is_active(conn, code)? {
-            None => Err(ApiError::invalid_field(
-                "unit",
-                format!("no unit has the code {code:?}"),
-            )),
-            Some(false) => Err(ApiError::invalid_field(
-                "unit",
-                format!("unit {code:?} is deactivated"),
-            )),
-            Some(true) => Ok(()),
+        Some(code) => match unit_refusal(code, units::is_active(conn, code)?) {
+            Some(why) => Err(ApiError::invalid_field("unit", why)),
+            None => Ok(()),
         },
+    }
+}
+
+/// Why a unit may not be named, given whether it is active (`None`: no such unit); `None`
+/// when it may.
+pub fn unit_refusal(code: &str, active: Option<bool>) -> Option<String> {
+    match active {
+        None => Some(format!("no unit has the code {code:?}")),
+        Some(false) => Some(format!("unit {code:?} is deactivated")),
+        Some(true) => None,
     }
 }
 

@@ -28,6 +28,14 @@ async fn ask(app: &TestApp, body: &Value) -> Value {
     json(response, 201).await
 }
 
+/// Asks a question that must be refused as invalid; the problem answered.
+async fn ask_refused(app: &TestApp, body: &Value) -> Value {
+    let response = app
+        .request(reqwest::Method::POST, "/api/v1/questions", None, Some(body))
+        .await;
+    problem(response, 422, "validation_failed").await
+}
+
 async fn track(app: &TestApp, code: &str, key: &str) -> reqwest::Response {
     app.client
         .get(format!("{}/api/v1/tracking/{code}", app.address))
@@ -404,18 +412,7 @@ async fn a_deactivated_unit_takes_no_new_questions() {
     )
     .await;
 
-    let p = problem(
-        app.request(
-            reqwest::Method::POST,
-            "/api/v1/questions",
-            None,
-            Some(&question("Hỏi đơn vị đã giải thể", Some("so-ldtbxh"))),
-        )
-        .await,
-        422,
-        "validation_failed",
-    )
-    .await;
+    let p = ask_refused(&app, &question("Hỏi đơn vị đã giải thể", Some("so-ldtbxh"))).await;
     assert_eq!(p["errors"][0]["field"], "unit", "{p}");
     assert_eq!(
         app.db
@@ -588,29 +585,12 @@ async fn questions_are_checked_and_the_workflow_refuses_what_it_must() {
     let app = spawn_app().await;
     let mut no_contact = question("x", None);
     no_contact["asker"] = j!({"name": "A"});
-    let p = problem(
-        app.request(
-            reqwest::Method::POST,
-            "/api/v1/questions",
-            None,
-            Some(&no_contact),
-        )
-        .await,
-        422,
-        "validation_failed",
-    )
-    .await;
+    let p = ask_refused(&app, &no_contact).await;
     assert_eq!(p["errors"][0]["field"], "asker");
     let mut bad = question("", None);
     bad["asker"]["phone"] = j!("12345");
     bad["asker"]["email"] = j!("not-an-email");
-    let p = problem(
-        app.request(reqwest::Method::POST, "/api/v1/questions", None, Some(&bad))
-            .await,
-        422,
-        "validation_failed",
-    )
-    .await;
+    let p = ask_refused(&app, &bad).await;
     let fields: Vec<&str> = p["errors"]
         .as_array()
         .unwrap()
@@ -623,30 +603,8 @@ async fn questions_are_checked_and_the_workflow_refuses_what_it_must() {
         .as_object_mut()
         .unwrap()
         .remove("publish_consent");
-    problem(
-        app.request(
-            reqwest::Method::POST,
-            "/api/v1/questions",
-            None,
-            Some(&no_consent),
-        )
-        .await,
-        422,
-        "validation_failed",
-    )
-    .await;
-    let p = problem(
-        app.request(
-            reqwest::Method::POST,
-            "/api/v1/questions",
-            None,
-            Some(&question("x", Some("nope"))),
-        )
-        .await,
-        422,
-        "validation_failed",
-    )
-    .await;
+    ask_refused(&app, &no_consent).await;
+    let p = ask_refused(&app, &question("x", Some("nope"))).await;
     assert_eq!(p["errors"][0]["field"], "unit");
 
     let editor = app.user("editor", None).await;
