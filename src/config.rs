@@ -81,6 +81,12 @@ pub struct Settings {
     pub max_connections: usize,
     /// How long public article pages are reused (zero: not at all).
     pub public_cache: std::time::Duration,
+    /// Passwords checked or hashed at once; further requests wait [`Settings::login_wait`].
+    pub login_concurrency: usize,
+    /// How long a login waits for a free password check before it is answered 503.
+    pub login_wait: std::time::Duration,
+    /// Failed logins one client address may make, over all login names, per 15 minutes.
+    pub login_failures_per_address: i64,
     /// A fixed "now" for the clock-dependent rules (deadlines, overdue). Tests set it; it is
     /// deliberately not read from the environment.
     pub fixed_now: Option<chrono::NaiveDateTime>,
@@ -187,6 +193,20 @@ impl Settings {
                 Some(v) => number(&v, "PORTAL_PUBLIC_CACHE_MS", 0, 60_000)?,
                 None => 1000,
             }),
+            login_concurrency: match get("PORTAL_LOGIN_CONCURRENCY") {
+                Some(v) => number(&v, "PORTAL_LOGIN_CONCURRENCY", 1, 256)?,
+                None => {
+                    2 * std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+                }
+            },
+            login_wait: std::time::Duration::from_millis(match get("PORTAL_LOGIN_WAIT_MS") {
+                Some(v) => number(&v, "PORTAL_LOGIN_WAIT_MS", 0, 30_000)?,
+                None => 1000,
+            }),
+            login_failures_per_address: match get("PORTAL_LOGIN_FAILURES_PER_ADDRESS") {
+                Some(v) => number(&v, "PORTAL_LOGIN_FAILURES_PER_ADDRESS", 1, 1_000_000)?,
+                None => 30,
+            },
             fixed_now: None,
         })
     }

@@ -119,6 +119,9 @@ pub enum ApiError {
     /// The database cannot be reached (503).
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Every password-checking thread stayed busy; try again after the given seconds (503).
+    #[error("overloaded")]
+    Overloaded { retry_after: u64 },
     /// A failure inside the service; the cause is logged, never answered (500).
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -145,7 +148,7 @@ impl ApiError {
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
-            Self::Unavailable(_) => "service_unavailable",
+            Self::Unavailable(_) | Self::Overloaded { .. } => "service_unavailable",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -208,6 +211,9 @@ impl ApiError {
             Self::NotFound(what) => format!("{what} was not found"),
             Self::MethodNotAllowed { .. } => "This method is not allowed on this resource".into(),
             Self::Unavailable(what) => what.clone(),
+            Self::Overloaded { retry_after } => format!(
+                "Too many logins are being checked at once; try again in {retry_after} seconds"
+            ),
             Self::Internal(_) => {
                 "The service could not complete the request; it has been logged".into()
             }
@@ -255,7 +261,7 @@ impl ResponseError for ApiError {
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -278,7 +284,7 @@ impl ResponseError for ApiError {
                     header::HeaderValue::from_static("Bearer realm=\"portal-api\""),
                 );
             }
-            Self::RateLimited { retry_after } => {
+            Self::RateLimited { retry_after } | Self::Overloaded { retry_after } => {
                 headers.insert(header::RETRY_AFTER, (*retry_after).into());
             }
             Self::MethodNotAllowed { allow } => {
@@ -320,6 +326,12 @@ impl From<diesel::r2d2::PoolError> for ApiError {
         // The cause names servers and databases: it goes to the log, not to the caller.
         tracing::warn!(error = %e, "no database connection");
         Self::Unavailable("The database is not reachable; try again shortly".into())
+    }
+}
+
+impl From<crate::auth::password::Busy> for ApiError {
+    fn from(_: crate::auth::password::Busy) -> Self {
+        Self::Overloaded { retry_after: 1 }
     }
 }
 

@@ -11,6 +11,7 @@ use anyhow::Context;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::password::PasswordPool;
 use crate::auth::token::TokenKeys;
 use crate::auth::{accounts, AccountCache};
 use crate::cache::PublicCache;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Keys that sign and check access tokens.
     pub tokens: TokenKeys,
+    /// The threads that hash and check passwords, a bounded number at once.
+    pub passwords: PasswordPool,
     /// Recently checked accounts, so a token is not a database read on every request.
     pub accounts: AccountCache,
     /// The per-address limit on asking questions.
@@ -83,11 +86,14 @@ impl Application {
         );
         let (writer, writer_thread) = Writer::start(pool.clone(), sqlite);
         let public_cache = PublicCache::new(settings.public_cache);
+        let passwords = PasswordPool::start(settings.login_concurrency, settings.login_wait)
+            .context("cannot start the password threads")?;
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             settings,
             metrics: Metrics::default(),
             tokens,
+            passwords,
             accounts: AccountCache::default(),
             question_limit: RateLimiter::new(questions_per_minute),
             writer,

@@ -1,22 +1,26 @@
 //! Logging in (`POST /auth/token`) and `GET /auth/me`.
 
 use actix_web::http::header;
-use actix_web::{get, post, web, HttpResponse};
+use std::net::{IpAddr, Ipv4Addr};
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::JsonOrForm;
+use crate::auth::accounts::{client_login_key, user_login_key};
 use crate::auth::policy::Role;
 use crate::auth::{password, Principal};
 use crate::db::{self, accounts, login_failures};
 use crate::domain::account::Username;
 use crate::error::{ApiError, Problem};
+use crate::ratelimit::client_address;
 use crate::startup::AppState;
 
-/// Failed logins allowed per login name within [`LOCKOUT_WINDOW_MINUTES`].
+/// Login attempts allowed per login name within [`LOCKOUT_WINDOW_MINUTES`].
 pub const MAX_FAILURES: i64 = 10;
-/// The window over which failed logins are counted.
+/// The window over which login attempts are counted.
 pub const LOCKOUT_WINDOW_MINUTES: i64 = 15;
 
 /// A token request: a person's username and password, or an agency portal's client credentials.
@@ -63,15 +67,23 @@ pub struct MeResponse {
     pub unit: Option<String>,
 }
 
-/// Login names as typed can be long; failure counts keep a bounded prefix.
+/// Login names as typed can be long; attempt counts keep a bounded prefix.
 fn bounded(s: &str) -> String {
     s.chars().take(64).collect()
+}
+
+/// Who a login would be, if its credentials verify.
+struct LoginSubject {
+    sub: String,
+    role: Role,
+    unit: Option<String>,
+    credentials_version: i32,
 }
 
 /// What a login checks: the account's hash, if the login name exists and may log in.
 struct LoginTarget {
     key: String,
-    subject: Option<(String, Role, Option<String>)>,
+    subject: Option<LoginSubject>,
     hash: Option<String>,
 }
 
@@ -80,8 +92,8 @@ fn lookup(conn: &mut db::DbConnection, request: &TokenRequest) -> Result<LoginTa
         TokenRequest::Password { username, .. } => {
             let name = Username::parse(username).ok();
             let key = match &name {
-                Some(n) => format!("user:{n}"),
-                None => format!("user:{}", bounded(username)),
+                Some(n) => user_login_key(n.as_str()),
+                None => user_login_key(&bounded(username)),
             };
             let found = match &name {
                 Some(n) => accounts::find_login(conn, n.as_str())?,
@@ -90,7 +102,12 @@ fn lookup(conn: &mut db::DbConnection, request: &TokenRequest) -> Result<LoginTa
             match found {
                 Some((user, hash)) if !user.disabled => LoginTarget {
                     key,
-                    subject: Some((format!("user:{}", user.id), user.role, user.unit)),
+                    subject: Some(LoginSubject {
+                        sub: format!("user:{}", user.id),
+                        role: user.role,
+                        unit: user.unit,
+                        credentials_version: user.credentials_version,
+                    }),
                     hash: Some(hash),
                 },
                 _ => LoginTarget {
@@ -101,15 +118,16 @@ fn lookup(conn: &mut db::DbConnection, request: &TokenRequest) -> Result<LoginTa
             }
         }
         TokenRequest::ClientCredentials { client_id, .. } => {
-            let key = format!("client:{}", bounded(client_id));
+            let key = client_login_key(&bounded(client_id));
             match accounts::find_client_login(conn, client_id)? {
                 Some(c) if c.revoked_at.is_none() => LoginTarget {
                     key,
-                    subject: Some((
-                        format!("client:{}", c.client_id),
-                        Role::Officer,
-                        Some(c.unit_code),
-                    )),
+                    subject: Some(LoginSubject {
+                        sub: format!("client:{}", c.client_id),
+                        role: Role::Officer,
+                        unit: Some(c.unit_code),
+                        credentials_version: c.credentials_version,
+                    }),
                     hash: Some(c.secret_hash),
                 },
                 _ => LoginTarget {
@@ -122,12 +140,33 @@ fn lookup(conn: &mut db::DbConnection, request: &TokenRequest) -> Result<LoginTa
     })
 }
 
+/// The key failed logins of a client address are counted under. An IPv6 client usually
+/// holds a whole /64, so it is counted as one address.
+fn address_key(addr: IpAddr) -> String {
+    match addr {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("addr:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        IpAddr::V6(v6) => format!(
+            "addr:{}",
+            v6.to_ipv4_mapped().unwrap_or(Ipv4Addr::UNSPECIFIED)
+        ),
+        IpAddr::V4(v4) => format!("addr:{v4}"),
+    }
+}
+
 /// Get an access token.
 ///
 /// `grant_type=password` for people, `grant_type=client_credentials` for agency portals
 /// (which act as an officer of their unit). The body may be JSON or an HTML form.
-/// After 10 failed attempts for one login name within 15 minutes, further attempts answer 429
-/// with `Retry-After` until the window has passed.
+///
+/// Every attempt is counted before its password is checked. After 10 attempts for one login
+/// name within 15 minutes (a successful login starts the count again), and after
+/// `PORTAL_LOGIN_FAILURES_PER_ADDRESS` failed attempts from one client address, further
+/// attempts answer 429 with `Retry-After` until the oldest has left the window. When every
+/// password check is busy for longer than `PORTAL_LOGIN_WAIT_MS`, the answer is 503 with
+/// `Retry-After`.
 #[utoipa::path(
     tag = "auth",
     request_body(
@@ -140,62 +179,87 @@ fn lookup(conn: &mut db::DbConnection, request: &TokenRequest) -> Result<LoginTa
         (status = 200, description = "A token", body = TokenResponse),
         (status = 401, description = "Wrong credentials, or a disabled or revoked account", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A missing field or unknown grant_type", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed attempts for this login name", body = Problem, content_type = "application/problem+json",
+        (status = 429, description = "Too many attempts for this login name, or failed attempts from this address", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "Too many logins are being checked at once", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[post("/auth/token")]
 pub async fn token(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: JsonOrForm<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let request = body.into_inner();
-    let window = Duration::minutes(LOCKOUT_WINDOW_MINUTES);
-    let (request, target) = db::run(&state.pool, move |conn| {
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    let address = client_address(
+        req.peer_addr().map(|a| a.ip()),
+        forwarded,
+        &state.settings.trusted_proxies,
+    )
+    .map(address_key);
+    let limits = login_failures::Limits {
+        window: Duration::minutes(LOCKOUT_WINDOW_MINUTES),
+        per_login: MAX_FAILURES,
+        per_address: state.settings.login_failures_per_address,
+    };
+    let (request, target, attempt) = db::run(&state.pool, move |conn| {
         let target = lookup(conn, &request)?;
-        let now = db::now();
-        let (failures, oldest) = login_failures::recent(conn, &target.key, now - window)?;
-        if failures >= MAX_FAILURES {
-            let until = oldest.unwrap_or(now) + window;
-            let retry_after = (until - now).num_seconds().max(1) as u64;
-            return Err(ApiError::RateLimited { retry_after });
-        }
-        Ok((request, target))
+        let attempt =
+            login_failures::admit(conn, &target.key, address.as_deref(), db::now(), limits)?
+                .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
+        Ok((request, target, attempt))
     })
     .await?;
 
-    let verified = web::block(move || {
-        let secret = match &request {
-            TokenRequest::Password { password, .. } => password,
-            TokenRequest::ClientCredentials { client_secret, .. } => client_secret,
-        };
-        match &target.hash {
-            Some(hash) => password::verify(secret, hash),
-            None => {
-                // Same work for a name that does not exist, so timing does not tell.
-                password::verify_dummy(secret);
-                false
+    let hash = target.hash;
+    let checked = state
+        .passwords
+        .run(move || {
+            let secret = match &request {
+                TokenRequest::Password { password, .. } => password,
+                TokenRequest::ClientCredentials { client_secret, .. } => client_secret,
+            };
+            match &hash {
+                Some(hash) => password::verify(secret, hash),
+                None => {
+                    // Same work for a name that does not exist, so timing does not tell.
+                    password::verify_dummy(secret);
+                    false
+                }
             }
-        }
-    })
-    .await?;
-
-    let key = target.key.clone();
-    let subject = if verified { target.subject } else { None };
-    let Some((sub, role, unit)) = subject else {
-        db::run(&state.pool, move |conn| {
-            let now = db::now();
-            Ok(login_failures::record(conn, &key, now, now - window)?)
         })
-        .await?;
+        .await;
+    let verified = match checked {
+        Ok(verified) => verified,
+        Err(busy) => {
+            db::run(&state.pool, move |conn| {
+                Ok(login_failures::withdraw(conn, attempt)?)
+            })
+            .await?;
+            return Err(busy.into());
+        }
+    };
+    let subject = if verified { target.subject } else { None };
+    let Some(subject) = subject else {
         return Err(ApiError::InvalidCredentials);
     };
+    let key = target.key;
     db::run(&state.pool, move |conn| {
-        Ok(login_failures::clear(conn, &key)?)
+        Ok(login_failures::succeeded(conn, &key, attempt)?)
     })
     .await?;
-    state.accounts.forget(&sub);
-    let access_token = state.tokens.issue(sub, role, unit)?;
+    state.accounts.forget(&subject.sub);
+    let access_token = state.tokens.issue(
+        subject.sub,
+        subject.role,
+        subject.unit,
+        subject.credentials_version,
+    )?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(TokenResponse {

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{Json, Query};
 use super::Page;
-use crate::auth::accounts::{check_unit, random_token};
+use crate::auth::accounts::{check_unit, client_login_key, random_token};
 use crate::auth::policy::{Action, Role};
 use crate::auth::{password, Principal};
 use crate::db::{self, accounts::ApiClient, accounts::NewApiClient};
@@ -64,9 +64,20 @@ pub struct CreatedClientResponse {
     /// The client.
     #[serde(flatten)]
     pub client: ClientResponse,
-    /// The secret for `grant_type=client_credentials`. It cannot be shown again: to rotate it,
-    /// create a new client and delete the old one.
+    /// The secret for `grant_type=client_credentials`. It cannot be shown again; rotate it with
+    /// `POST /clients/{id}/secret`.
     pub client_secret: String,
+}
+
+/// A new secret and its hash, made on the bounded password threads.
+async fn new_secret(state: &AppState) -> Result<(String, String), ApiError> {
+    let secret = random_token(32);
+    let hashed = secret.clone();
+    let secret_hash = state
+        .passwords
+        .run(move || password::hash(&hashed))
+        .await??;
+    Ok((secret, secret_hash))
 }
 
 /// Whether to list revoked clients too.
@@ -96,9 +107,7 @@ pub async fn create_client(
     principal.require(Action::ManageClients)?;
     let req = body.into_inner();
     let name = parse_name(&req.name, 200).map_err(|why| ApiError::invalid_field("name", why))?;
-    let secret = random_token(32);
-    let hashed = secret.clone();
-    let secret_hash = web::block(move || password::hash(&hashed)).await??;
+    let (secret, secret_hash) = new_secret(&state).await?;
     let unit = req.unit;
     let client = state
         .writer
@@ -182,4 +191,48 @@ pub async fn delete_client(
         .accounts
         .forget(&format!("client:{}", revoked.client_id));
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Rotate an API client's secret.
+///
+/// Answers a new secret, shown this once. The old secret stops working at once, and so does
+/// every token issued with it; the client's failed logins are forgotten.
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The client's record id")),
+    responses(
+        (status = 200, description = "The new secret, in this answer only", body = CreatedClientResponse),
+        (status = 404, description = "No such client, or it is revoked", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/clients/{id}/secret")]
+pub async fn rotate_secret(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Action::ManageClients)?;
+    let id = id.into_inner();
+    let (secret, secret_hash) = new_secret(&state).await?;
+    let client = state
+        .writer
+        .write(move |conn| {
+            conn.transaction(|conn| {
+                let client = db::accounts::rotate_client_secret(conn, &id, &secret_hash)?
+                    .ok_or_else(|| ApiError::not_found("API client"))?;
+                db::login_failures::clear(conn, &client_login_key(&client.client_id))?;
+                Ok(client)
+            })
+        })
+        .await?;
+    state
+        .accounts
+        .forget(&format!("client:{}", client.client_id));
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(CreatedClientResponse {
+            client: client.into(),
+            client_secret: secret,
+        }))
 }

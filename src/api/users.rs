@@ -111,8 +111,12 @@ fn checked_password(field: &str, password: &str) -> Result<(), ApiError> {
     password::check_rules(password).map_err(|why| ApiError::invalid_field(field, why))
 }
 
-fn hash_blocking(password: String) -> impl FnOnce() -> anyhow::Result<String> {
-    move || password::hash(&password)
+/// Hashes a new password on the bounded password threads.
+async fn hashed(state: &AppState, password: String) -> Result<String, ApiError> {
+    Ok(state
+        .passwords
+        .run(move || password::hash(&password))
+        .await??)
 }
 
 /// Create a user account.
@@ -158,7 +162,7 @@ pub async fn create_user(
         role: req.role,
         unit: req.unit,
     };
-    let hash = web::block(hash_blocking(req.password)).await??;
+    let hash = hashed(&state, req.password).await?;
     let user = state
         .writer
         .write(move |conn| accounts::create_user(conn, &account, &hash))
@@ -231,8 +235,9 @@ pub async fn get_user(
 
 /// Change a user account: role, unit, display name, disable or enable, reset the password.
 ///
-/// A disabled account's tokens stop working on their next request. The last enabled admin
-/// can be neither disabled nor demoted (409).
+/// A password reset, a disable, and a role or unit change end every token issued before it
+/// (enabling the account again does not bring them back); a password reset also lifts a
+/// lockout. The last enabled admin can be neither disabled nor demoted (409).
 #[utoipa::path(
     tag = "accounts",
     security(("bearer" = [])),
@@ -262,7 +267,7 @@ pub async fn update_user(
     let password_hash = match req.password {
         Some(p) => {
             checked_password("password", &p)?;
-            Some(web::block(hash_blocking(p)).await??)
+            Some(hashed(&state, p).await?)
         }
         None => None,
     };
@@ -280,4 +285,30 @@ pub async fn update_user(
         .await?;
     state.accounts.forget(&format!("user:{id}"));
     Ok(web::Json(user.into()))
+}
+
+/// Lift a user's login lockout.
+///
+/// Forgets the failed logins counted for the user's login name, so the user may log in again
+/// at once instead of waiting for the 15-minute window to pass. Failed logins counted for a
+/// client address are not affected.
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id")),
+    responses((status = 204, description = "Unlocked"))
+)]
+#[post("/users/{id}/unlock")]
+pub async fn unlock_user(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Action::ManageUsers)?;
+    let id = id.into_inner();
+    state
+        .writer
+        .write(move |conn| accounts::unlock_user(conn, &id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

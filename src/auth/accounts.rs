@@ -9,7 +9,7 @@ use super::password;
 use super::policy::Role;
 use crate::config::Secret;
 use crate::db::accounts::{self, NewUser, User, UserChanges};
-use crate::db::{self, units, DbConnection};
+use crate::db::{self, login_failures, units, DbConnection};
 use crate::domain::account::Username;
 use crate::error::ApiError;
 
@@ -24,6 +24,16 @@ pub struct NewAccount {
     pub unit: Option<String>,
     /// Display name.
     pub display_name: String,
+}
+
+/// The key a person's login attempts are counted under.
+pub fn user_login_key(username: &str) -> String {
+    format!("user:{username}")
+}
+
+/// The key an API client's login attempts are counted under.
+pub fn client_login_key(client_id: &str) -> String {
+    format!("client:{client_id}")
 }
 
 /// `n` random bytes from the OS generator, base64url without padding.
@@ -141,6 +151,12 @@ pub fn change_user(
                 "This is the last enabled admin; make another admin first".into(),
             ));
         }
+        // Every earlier token ends when what it was issued on changes. Enabling again does
+        // not bring them back: disabling already moved the version on.
+        let ends_tokens = change.password_hash.is_some()
+            || (disabled && !user.disabled)
+            || role != user.role
+            || unit != user.unit;
         let changes = UserChanges {
             password_hash: change.password_hash,
             role: change.role.map(|r| r.as_str().to_string()),
@@ -150,8 +166,24 @@ pub fn change_user(
             updated_at: Some(db::now()),
         };
         accounts::update_user(conn, id, &changes)?;
+        if ends_tokens {
+            accounts::bump_user_credentials(conn, id)?;
+        }
+        if changes.password_hash.is_some() {
+            // A new password also lifts a lockout: the guesses were against the old one.
+            login_failures::clear(conn, &user_login_key(&user.username))?;
+        }
         accounts::find_user(conn, id)?.ok_or_else(|| ApiError::not_found("User"))
     })
+}
+
+/// Lifts a user's lockout: its counted login attempts are forgotten.
+pub fn unlock_user(conn: &mut DbConnection, id: &str) -> Result<(), ApiError> {
+    let user = accounts::find_user(conn, id)?.ok_or_else(|| ApiError::not_found("User"))?;
+    Ok(login_failures::clear(
+        conn,
+        &user_login_key(&user.username),
+    )?)
 }
 
 /// On a database with no user, creates `admin` with the given password or a generated one.

@@ -61,14 +61,18 @@ impl Principal {
 /// instance apply at once; changes made through another instance within this time.
 const ACCOUNT_TTL: Duration = Duration::from_secs(10);
 
-/// Recently looked-up accounts by subject; `None` means disabled, revoked or gone.
+/// An account as a token is checked against: the principal and its credentials version;
+/// `None` means disabled, revoked or gone.
+type Account = Option<(Principal, i32)>;
+
+/// Recently looked-up accounts by subject.
 #[derive(Debug, Default)]
 pub struct AccountCache {
-    entries: Mutex<HashMap<String, (Instant, Option<Principal>)>>,
+    entries: Mutex<HashMap<String, (Instant, Account)>>,
 }
 
 impl AccountCache {
-    fn get(&self, subject: &str) -> Option<Option<Principal>> {
+    fn get(&self, subject: &str) -> Option<Account> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries
             .get(subject)
@@ -76,7 +80,7 @@ impl AccountCache {
             .map(|(_, p)| p.clone())
     }
 
-    fn put(&self, subject: String, principal: Option<Principal>) {
+    fn put(&self, subject: String, principal: Account) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() > 10_000 {
             entries.retain(|_, (at, _)| at.elapsed() < ACCOUNT_TTL);
@@ -128,16 +132,23 @@ impl FromRequest for Principal {
             let token = token?;
             let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no app state")))?;
             let claims = state.tokens.verify(&token).ok_or_else(invalid_token)?;
-            if let Some(cached) = state.accounts.get(&claims.sub) {
-                return cached.ok_or_else(invalid_token);
+            let account = match state.accounts.get(&claims.sub) {
+                Some(cached) => cached,
+                None => {
+                    let subject = claims.sub.clone();
+                    let account = db::run(&state.pool, move |conn| {
+                        Ok(db::accounts::principal(conn, &subject)?)
+                    })
+                    .await?;
+                    state.accounts.put(claims.sub, account.clone());
+                    account
+                }
+            };
+            // A token issued before the credentials last changed is over.
+            match account {
+                Some((principal, version)) if version == claims.cv => Ok(principal),
+                _ => Err(invalid_token()),
             }
-            let subject = claims.sub.clone();
-            let principal = db::run(&state.pool, move |conn| {
-                Ok(db::accounts::principal(conn, &subject)?)
-            })
-            .await?;
-            state.accounts.put(claims.sub, principal.clone());
-            principal.ok_or_else(invalid_token)
         })
     }
 }

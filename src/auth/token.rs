@@ -30,7 +30,13 @@ pub struct Claims {
     pub exp: i64,
     /// Token id.
     pub jti: String,
+    /// The account's credentials version when issued; a later version refuses the token.
+    pub cv: i32,
 }
+
+/// Clock difference tolerated between the instance that issued a token and the one checking
+/// it, for `exp`, `nbf` and `iat`.
+pub const LEEWAY_SECONDS: u64 = 5;
 
 /// Signing and checking keys, made once from the secret.
 pub struct TokenKeys {
@@ -49,7 +55,8 @@ impl TokenKeys {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-        validation.leeway = 5;
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY_SECONDS;
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
@@ -58,8 +65,14 @@ impl TokenKeys {
         }
     }
 
-    /// Issues a token for a subject.
-    pub fn issue(&self, sub: String, role: Role, unit: Option<String>) -> anyhow::Result<String> {
+    /// Issues a token for a subject whose credentials are at version `cv`.
+    pub fn issue(
+        &self,
+        sub: String,
+        role: Role,
+        unit: Option<String>,
+        cv: i32,
+    ) -> anyhow::Result<String> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub,
@@ -70,16 +83,20 @@ impl TokenKeys {
             iat: now,
             exp: now + self.ttl_seconds,
             jti: uuid::Uuid::new_v4().to_string(),
+            cv,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| anyhow::anyhow!("cannot sign a token: {e}"))
     }
 
-    /// Checks signature, algorithm, issuer, audience and expiry; `None` for any failure.
+    /// Checks signature, algorithm, issuer, audience, expiry, `nbf` and `iat` (neither in the
+    /// future); `None` for any failure.
     pub fn verify(&self, token: &str) -> Option<Claims> {
-        decode::<Claims>(token, &self.decoding, &self.validation)
-            .ok()
-            .map(|data| data.claims)
+        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()?
+            .claims;
+        let latest = Utc::now().timestamp() + LEEWAY_SECONDS as i64;
+        (claims.iat <= latest).then_some(claims)
     }
 }
 
@@ -90,7 +107,7 @@ mod tests {
     #[test]
     fn an_issued_token_verifies_with_the_same_secret_only() {
         let keys = TokenKeys::new(&[7; 32], 900);
-        let token = keys.issue("user:1".into(), Role::Editor, None).unwrap();
+        let token = keys.issue("user:1".into(), Role::Editor, None, 1).unwrap();
         let claims = keys.verify(&token).unwrap();
         assert_eq!(claims.sub, "user:1");
         assert_eq!(claims.role, Role::Editor);
@@ -101,7 +118,40 @@ mod tests {
     #[test]
     fn an_expired_token_is_refused() {
         let keys = TokenKeys::new(&[7; 32], -60);
-        let token = keys.issue("user:1".into(), Role::Admin, None).unwrap();
+        let token = keys.issue("user:1".into(), Role::Admin, None, 1).unwrap();
         assert!(keys.verify(&token).is_none());
+    }
+
+    fn signed(keys: &TokenKeys, claims: serde_json::Value) -> String {
+        encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap()
+    }
+
+    #[test]
+    fn a_token_from_the_future_is_refused() {
+        let keys = TokenKeys::new(&[7; 32], 900);
+        let now = Utc::now().timestamp();
+        let claims = |iat: i64, nbf: Option<i64>| {
+            let mut c = serde_json::json!({
+                "sub": "user:1", "role": "admin", "unit": null, "iss": ISSUER, "aud": AUDIENCE,
+                "iat": iat, "exp": now + 900, "jti": "x", "cv": 1
+            });
+            if let Some(nbf) = nbf {
+                c["nbf"] = nbf.into();
+            }
+            c
+        };
+        assert!(keys.verify(&signed(&keys, claims(now, None))).is_some());
+        assert!(keys
+            .verify(&signed(&keys, claims(now + 2, Some(now + 2))))
+            .is_some());
+        assert!(keys
+            .verify(&signed(&keys, claims(now + 3600, None)))
+            .is_none());
+        assert!(keys
+            .verify(&signed(&keys, claims(now, Some(now + 3600))))
+            .is_none());
+        let mut without_version = claims(now, None);
+        without_version.as_object_mut().unwrap().remove("cv");
+        assert!(keys.verify(&signed(&keys, without_version)).is_none());
     }
 }

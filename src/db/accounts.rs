@@ -21,6 +21,7 @@ struct UserRow {
     disabled: bool,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    credentials_version: i32,
 }
 
 /// A person's account.
@@ -42,6 +43,8 @@ pub struct User {
     pub created_at: NaiveDateTime,
     /// Last change (UTC).
     pub updated_at: NaiveDateTime,
+    /// Moves on when the password, role, unit or enabled state changes; tokens carry it.
+    pub credentials_version: i32,
 }
 
 fn corrupt(what: String) -> diesel::result::Error {
@@ -62,6 +65,7 @@ impl UserRow {
                 disabled: self.disabled,
                 created_at: self.created_at,
                 updated_at: self.updated_at,
+                credentials_version: self.credentials_version,
             },
             self.password_hash,
         ))
@@ -181,6 +185,14 @@ pub fn list_users(
         .collect()
 }
 
+/// Moves a user's credentials version on, so every token issued before is refused.
+pub fn bump_user_credentials(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::credentials_version.eq(users::credentials_version + 1))
+        .execute(conn)
+        .map(drop)
+}
+
 /// Applies changes to a user; false when there is no such user.
 pub fn update_user(conn: &mut DbConnection, id: &str, changes: &UserChanges) -> QueryResult<bool> {
     let n = diesel::update(users::table.find(id))
@@ -221,6 +233,8 @@ pub struct ApiClient {
     pub created_at: NaiveDateTime,
     /// When it was revoked; revoked clients cannot log in.
     pub revoked_at: Option<NaiveDateTime>,
+    /// Moves on when the secret is rotated or the client revoked; tokens carry it.
+    pub credentials_version: i32,
 }
 
 /// An API client to insert.
@@ -290,29 +304,64 @@ pub fn revoke_client(
         return Ok(None);
     };
     diesel::update(api_clients::table.find(id))
-        .set(api_clients::revoked_at.eq(Some(at)))
+        .set((
+            api_clients::revoked_at.eq(Some(at)),
+            api_clients::credentials_version.eq(api_clients::credentials_version + 1),
+        ))
         .execute(conn)?;
     Ok(Some(client))
 }
 
-/// The principal a token subject stands for now: `None` when the account is disabled,
-/// revoked, or gone.
-pub fn principal(conn: &mut DbConnection, subject: &str) -> QueryResult<Option<Principal>> {
+/// Gives a client a new secret hash and moves its credentials version on, so tokens issued
+/// with the old secret are refused; returns the client as it is now, or `None` if there is
+/// none or it is revoked.
+pub fn rotate_client_secret(
+    conn: &mut DbConnection,
+    id: &str,
+    secret_hash: &str,
+) -> QueryResult<Option<ApiClient>> {
+    let changed = diesel::update(
+        api_clients::table
+            .find(id)
+            .filter(api_clients::revoked_at.is_null()),
+    )
+    .set((
+        api_clients::secret_hash.eq(secret_hash),
+        api_clients::credentials_version.eq(api_clients::credentials_version + 1),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        return Ok(None);
+    }
+    api_clients::table
+        .find(id)
+        .select(ApiClient::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The principal a token subject stands for now, with its credentials version: `None` when
+/// the account is disabled, revoked, or gone.
+pub fn principal(conn: &mut DbConnection, subject: &str) -> QueryResult<Option<(Principal, i32)>> {
     if let Some(id) = subject.strip_prefix("user:") {
-        Ok(find_user(conn, id)?
-            .filter(|u| !u.disabled)
-            .map(|u| Principal {
+        Ok(find_user(conn, id)?.filter(|u| !u.disabled).map(|u| {
+            let principal = Principal {
                 subject: subject.to_string(),
                 role: u.role,
                 unit: u.unit,
-            }))
+            };
+            (principal, u.credentials_version)
+        }))
     } else if let Some(client_id) = subject.strip_prefix("client:") {
         Ok(find_client_login(conn, client_id)?
             .filter(|c| c.revoked_at.is_none())
-            .map(|c| Principal {
-                subject: subject.to_string(),
-                role: Role::Officer,
-                unit: Some(c.unit_code),
+            .map(|c| {
+                let principal = Principal {
+                    subject: subject.to_string(),
+                    role: Role::Officer,
+                    unit: Some(c.unit_code),
+                };
+                (principal, c.credentials_version)
             }))
     } else {
         Ok(None)

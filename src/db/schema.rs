@@ -76,6 +76,7 @@ diesel::table! {
         disabled -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        credentials_version -> Integer,
     }
 }
 
@@ -88,6 +89,7 @@ diesel::table! {
         unit_code -> Text,
         created_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        credentials_version -> Integer,
     }
 }
 

@@ -3,7 +3,9 @@ use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use reqwest::Method;
 use serde_json::{json as j, Value};
 
-use crate::helpers::{json, problem, spawn_app, TestApp, ADMIN_PASSWORD, JWT_SECRET};
+use crate::helpers::{
+    json, problem, spawn_app, spawn_app_with, TestApp, ADMIN_PASSWORD, JWT_SECRET,
+};
 
 #[tokio::test]
 async fn a_password_login_gives_a_bearer_token_that_me_describes() {
@@ -118,7 +120,7 @@ fn claims(overrides: Value) -> Value {
     let mut claims = j!({
         "sub": "user:does-not-matter", "role": "admin", "unit": null,
         "iss": "portal-api", "aud": "portal-api",
-        "iat": now, "exp": now + 600, "jti": "t-1"
+        "iat": now, "exp": now + 600, "jti": "t-1", "cv": 1
     });
     for (k, v) in overrides.as_object().unwrap() {
         claims[k] = v.clone();
@@ -212,6 +214,30 @@ async fn tokens_are_refused_for_algorithm_signature_issuer_audience_and_expiry()
     );
     assert_refused(&app, &unknown_subject, "unknown subject").await;
     assert_refused(&app, "not-a-token", "garbage").await;
+    let issued_later = sign(
+        Algorithm::HS256,
+        JWT_SECRET,
+        &claims(j!({ "sub": sub, "iat": now + 3600, "exp": now + 4000 })),
+    );
+    assert_refused(&app, &issued_later, "iat in the future").await;
+    let not_yet = sign(
+        Algorithm::HS256,
+        JWT_SECRET,
+        &claims(j!({ "sub": sub, "nbf": now + 3600 })),
+    );
+    assert_refused(&app, &not_yet, "nbf in the future").await;
+    let other_version = sign(
+        Algorithm::HS256,
+        JWT_SECRET,
+        &claims(j!({ "sub": sub, "cv": 2 })),
+    );
+    assert_refused(&app, &other_version, "another credentials version").await;
+    let no_version = {
+        let mut c = good.clone();
+        c.as_object_mut().unwrap().remove("cv");
+        sign(Algorithm::HS256, JWT_SECRET, &c)
+    };
+    assert_refused(&app, &no_version, "no credentials version").await;
 }
 
 #[tokio::test]
@@ -290,7 +316,7 @@ async fn a_successful_login_clears_earlier_failures() {
 }
 
 #[tokio::test]
-async fn a_disabled_user_is_refused_while_its_token_is_still_valid() {
+async fn a_disable_ends_earlier_tokens_and_enabling_again_does_not_bring_them_back() {
     let app = spawn_app().await;
     let officer = app.user("officer", Some("so-khcn")).await;
     json(app.get_as(&officer.token, "/api/v1/auth/me").await, 200).await;
@@ -309,17 +335,71 @@ async fn a_disabled_user_is_refused_while_its_token_is_still_valid() {
         "invalid_credentials",
     )
     .await;
-    // Enabled again, the same token works until it expires.
     json(
         app.patch_as(&admin, &path, &j!({"disabled": false})).await,
         200,
     )
     .await;
-    json(app.get_as(&officer.token, "/api/v1/auth/me").await, 200).await;
+    assert_refused(&app, &officer.token, "a token from before the disable").await;
+    let fresh = app.token(&officer.username, &officer.password).await;
+    json(app.get_as(&fresh, "/api/v1/auth/me").await, 200).await;
 }
 
 #[tokio::test]
-async fn a_role_change_applies_to_the_next_request() {
+async fn a_password_reset_ends_earlier_tokens_on_every_instance() {
+    let app = spawn_app().await;
+    let second = app.second_instance().await;
+    let officer = app.user("officer", Some("so-khcn")).await;
+    json(app.get_as(&officer.token, "/api/v1/auth/me").await, 200).await;
+    // The second instance has seen the account, so its cache holds it.
+    json(second.get_as(&officer.token, "/api/v1/auth/me").await, 200).await;
+    let admin = app.admin_token().await;
+    let path = format!("/api/v1/users/{}", officer.id);
+    let new_password = "a brand new password";
+    json(
+        app.patch_as(&admin, &path, &j!({"password": new_password}))
+            .await,
+        200,
+    )
+    .await;
+    assert_refused(&app, &officer.token, "a token from before the reset").await;
+    problem(
+        app.login(&officer.username, &officer.password).await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    let fresh = app.token(&officer.username, new_password).await;
+    json(app.get_as(&fresh, "/api/v1/auth/me").await, 200).await;
+    // A display-name change leaves tokens alone.
+    json(
+        app.patch_as(&admin, &path, &j!({"display_name": "Cán bộ"}))
+            .await,
+        200,
+    )
+    .await;
+    json(app.get_as(&fresh, "/api/v1/auth/me").await, 200).await;
+    // The other instance re-reads the account within its cache's 10 s.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let status = second
+            .get_as(&officer.token, "/api/v1/auth/me")
+            .await
+            .status();
+        if status == 401 {
+            break;
+        }
+        assert_eq!(status, 200);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the other instance still accepts the old token"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_role_or_unit_change_ends_earlier_tokens() {
     let app = spawn_app().await;
     let editor = app.user("editor", None).await;
     let category = j!({"code": "thu-nghiem", "name": "Thử nghiệm"});
@@ -336,14 +416,28 @@ async fn a_role_change_applies_to_the_next_request() {
         200,
     )
     .await;
+    assert_refused(&app, &editor.token, "a token from before the role change").await;
+    let viewer = app.token(&editor.username, &editor.password).await;
     let again = j!({"code": "thu-nghiem-2", "name": "Thử nghiệm 2"});
     problem(
-        app.post_as(&editor.token, "/api/v1/categories", &again)
-            .await,
+        app.post_as(&viewer, "/api/v1/categories", &again).await,
         403,
         "forbidden",
     )
     .await;
+
+    let officer = app.user("officer", Some("so-khcn")).await;
+    let path = format!("/api/v1/users/{}", officer.id);
+    json(
+        app.patch_as(&admin, &path, &j!({"unit": "so-tu-phap"}))
+            .await,
+        200,
+    )
+    .await;
+    assert_refused(&app, &officer.token, "a token from before the unit change").await;
+    let moved = app.token(&officer.username, &officer.password).await;
+    let me = json(app.get_as(&moved, "/api/v1/auth/me").await, 200).await;
+    assert_eq!(me["unit"], "so-tu-phap");
 }
 
 #[tokio::test]
@@ -397,4 +491,150 @@ async fn a_revoked_client_is_refused_while_its_token_is_still_valid() {
         )
         .await;
     problem(again, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn a_rotated_client_secret_ends_the_old_secret_and_its_tokens() {
+    let app = spawn_app().await;
+    let (id, client_id, secret) = app.client_for("so-khcn").await;
+    let body = json(app.client_token(&client_id, &secret).await, 200).await;
+    let token = body["access_token"].as_str().unwrap().to_string();
+    let admin = app.admin_token().await;
+    let path = format!("/api/v1/clients/{id}/secret");
+    let rotated = app.request(Method::POST, &path, Some(&admin), None).await;
+    assert_eq!(rotated.headers()["cache-control"], "no-store");
+    let rotated = json(rotated, 200).await;
+    let new_secret = rotated["client_secret"].as_str().unwrap();
+    assert_ne!(new_secret, secret);
+    assert_eq!(rotated["client_id"], client_id.as_str());
+    assert_refused(&app, &token, "a token from before the rotation").await;
+    problem(
+        app.client_token(&client_id, &secret).await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    json(app.client_token(&client_id, new_secret).await, 200).await;
+    let nobody = app
+        .request(
+            Method::POST,
+            "/api/v1/clients/no-such-client/secret",
+            Some(&admin),
+            None,
+        )
+        .await;
+    problem(nobody, 404, "not_found").await;
+}
+
+/// Sends `n` logins at once; the statuses, in no order.
+async fn burst(app: &TestApp, n: usize, username: &str, password: &str) -> Vec<u16> {
+    let mut logins = tokio::task::JoinSet::new();
+    let url = format!("{}/api/v1/auth/token", app.address);
+    let body = j!({"grant_type": "password", "username": username, "password": password});
+    for _ in 0..n {
+        let request = app.client.post(&url).json(&body);
+        logins.spawn(async move { request.send().await.unwrap().status().as_u16() });
+    }
+    logins.join_all().await
+}
+
+fn count(statuses: &[u16], status: u16) -> usize {
+    statuses.iter().filter(|s| **s == status).count()
+}
+
+#[tokio::test]
+async fn concurrent_wrong_passwords_get_at_most_ten_checks() {
+    // A long wait for a password thread, so that no attempt is answered 503 here.
+    let app = spawn_app_with(&[("PORTAL_LOGIN_WAIT_MS", "30000")]).await;
+    let viewer = app.user("viewer", None).await;
+    let statuses = burst(&app, 200, &viewer.username, "wrong-password").await;
+    assert_eq!(count(&statuses, 401), 10, "{statuses:?}");
+    assert_eq!(count(&statuses, 429), 190, "{statuses:?}");
+    problem(
+        app.login(&viewer.username, &viewer.password).await,
+        429,
+        "rate_limited",
+    )
+    .await;
+
+    // After nine failures one check is left, however many arrive at once.
+    let other = app.user("viewer", None).await;
+    for _ in 0..9 {
+        problem(
+            app.login(&other.username, "wrong-password").await,
+            401,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    let statuses = burst(&app, 100, &other.username, "wrong-password").await;
+    assert_eq!(count(&statuses, 401), 1, "{statuses:?}");
+    assert_eq!(count(&statuses, 429), 99, "{statuses:?}");
+}
+
+#[tokio::test]
+async fn an_admin_unlocks_a_locked_account() {
+    let app = spawn_app().await;
+    let viewer = app.user("viewer", None).await;
+    for _ in 0..10 {
+        problem(
+            app.login(&viewer.username, "wrong-password").await,
+            401,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    problem(
+        app.login(&viewer.username, &viewer.password).await,
+        429,
+        "rate_limited",
+    )
+    .await;
+    let admin = app.admin_token().await;
+    let unlocked = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/users/{}/unlock", viewer.id),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(unlocked.status(), 204);
+    json(app.login(&viewer.username, &viewer.password).await, 200).await;
+}
+
+#[tokio::test]
+async fn failed_logins_from_one_address_lock_it_for_every_username() {
+    let app = spawn_app_with(&[
+        ("PORTAL_LOGIN_FAILURES_PER_ADDRESS", "5"),
+        ("PORTAL_TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
+    let login_from = |address: &'static str, username: &str, password: &str| {
+        let body = j!({"grant_type": "password", "username": username, "password": password});
+        app.client
+            .post(format!("{}/api/v1/auth/token", app.address))
+            .header("x-forwarded-for", address)
+            .json(&body)
+            .send()
+    };
+    for i in 0..5 {
+        let response = login_from("203.0.113.7", &format!("khong-co-{i}"), "wrong-password")
+            .await
+            .unwrap();
+        problem(response, 401, "invalid_credentials").await;
+    }
+    // Even a right password from that address waits now.
+    let locked = login_from("203.0.113.7", "admin", ADMIN_PASSWORD)
+        .await
+        .unwrap();
+    assert!(locked.headers().contains_key("retry-after"));
+    problem(locked, 429, "rate_limited").await;
+    // Another address is not affected, and a success there is not charged.
+    for _ in 0..6 {
+        let response = login_from("198.51.100.9", "admin", ADMIN_PASSWORD)
+            .await
+            .unwrap();
+        json(response, 200).await;
+    }
 }

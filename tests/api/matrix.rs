@@ -315,6 +315,10 @@ impl World {
                 let (id, _, _) = self.app.client_for(OWN).await;
                 call(format!("/api/v1/clients/{id}"), None)
             }
+            ("POST", "/api/v1/clients/{id}/secret") => {
+                let (id, _, _) = self.app.client_for(OWN).await;
+                call(format!("/api/v1/clients/{id}/secret"), None)
+            }
             ("POST", "/api/v1/obligations") => call(path.into(), Some(obligation_body())),
             ("PATCH", "/api/v1/obligations/{id}") => {
                 let made = json(
@@ -422,6 +426,9 @@ impl World {
                 format!("/api/v1/users/{}", self.viewer_id),
                 (method == "PATCH").then(|| j!({"display_name": format!("Người xem {n}")})),
             ),
+            ("POST", "/api/v1/users/{id}/unlock") => {
+                call(format!("/api/v1/users/{}/unlock", self.viewer_id), None)
+            }
             (_, p) if !p.contains('{') => call(path.into(), None),
             _ => panic!("no request is written for {method} {path}"),
         }
