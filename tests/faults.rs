@@ -25,8 +25,15 @@ struct Process {
 
 impl Process {
     async fn start(db: &TestDb) -> Self {
+        Self::start_with(db, &[]).await
+    }
+
+    /// Starts the binary with extra environment settings.
+    async fn start_with(db: &TestDb, extra: &[(&str, &str)]) -> Self {
         let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_portal-api"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_portal-api"));
+        command.envs(extra.iter().copied());
+        let child = command
             .env("DATABASE_URL", db.url())
             .env("PORTAL_ADDR", format!("127.0.0.1:{port}"))
             .env("PORTAL_ADMIN_PASSWORD", ADMIN_PASSWORD)
@@ -85,6 +92,17 @@ impl Drop for Process {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A figure of `/proc/<pid>/status` in MiB, e.g. `VmRSS` (now) or `VmHWM` (the peak).
+fn memory_mib(pid: u32, field: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("process status");
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"));
+    kib / 1024.0
 }
 
 fn free_port() -> u16 {
@@ -463,4 +481,51 @@ async fn a_database_outage_answers_503_problems_and_the_service_recovers() {
     println!("outage: each call answered 503 within {slowest:?}; recovered without a restart");
     drop(app);
     relay.down().await;
+}
+
+/// 400 logins at once with unknown usernames: each one costs a password check (argon2id,
+/// 19 MiB), so without a bound on concurrent checks the memory grows with the flood.
+#[tokio::test]
+async fn a_login_flood_stays_within_bounded_memory_and_every_login_is_answered() {
+    let db = TestDb::create();
+    // No per-address limit here: every attempt reaches the password threads.
+    let service =
+        Process::start_with(&db, &[("PORTAL_LOGIN_FAILURES_PER_ADDRESS", "1000000")]).await;
+    let pid = service.child.id();
+    let before = memory_mib(pid, "VmRSS");
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    let mut logins = tokio::task::JoinSet::new();
+    for i in 0..400 {
+        let body = j!({
+            "grant_type": "password",
+            "username": format!("khong-ton-tai-{i}-{}", uuid::Uuid::new_v4().simple()),
+            "password": "a wrong password"
+        });
+        let request = http
+            .post(format!("{}/api/v1/auth/token", service.address))
+            .json(&body);
+        logins.spawn(async move { request.send().await.unwrap().status().as_u16() });
+    }
+    let statuses = logins.join_all().await;
+    let elapsed = started.elapsed();
+    let peak = memory_mib(pid, "VmHWM");
+    let after = memory_mib(pid, "VmRSS");
+    let count = |s: u16| statuses.iter().filter(|x| **x == s).count();
+    println!(
+        "login flood: 400 logins in {:.1} s: {} x 401, {} x 429, {} x 503; RSS {before:.0} MiB \
+         before, peak {peak:.0} MiB, {after:.0} MiB after",
+        elapsed.as_secs_f64(),
+        count(401),
+        count(429),
+        count(503)
+    );
+    assert!(
+        statuses.iter().all(|s| [401, 429, 503].contains(s)),
+        "{statuses:?}"
+    );
+    assert!(count(401) > 0, "some logins were checked: {statuses:?}");
+    assert!(peak <= 300.0, "peak RSS {peak:.0} MiB");
+    // The service still answers a real login.
+    admin_token(&http, &service.address).await;
 }
