@@ -4,6 +4,8 @@ use std::fmt;
 
 use anyhow::{bail, Context};
 
+use crate::domain::content::web_url;
+
 /// Where the service runs; production is strict about secrets and logs JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Environment {
@@ -87,6 +89,9 @@ pub struct Settings {
     pub login_wait: std::time::Duration,
     /// Failed logins one client address may make, over all login names, per 15 minutes.
     pub login_failures_per_address: i64,
+    /// Where the portal's public pages are: relative links in bodies are made absolute
+    /// against it.
+    pub public_base_url: url::Url,
     /// A fixed "now" for the clock-dependent rules (deadlines, overdue). Tests set it; it is
     /// deliberately not read from the environment.
     pub fixed_now: Option<chrono::NaiveDateTime>,
@@ -96,6 +101,8 @@ pub struct Settings {
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/portal.db";
 /// Default listen address.
 pub const DEFAULT_ADDR: &str = "0.0.0.0:8080";
+/// Default address of the public pages.
+pub const DEFAULT_PUBLIC_BASE_URL: &str = "http://localhost:8080";
 
 impl Settings {
     /// Reads the settings from the process environment.
@@ -161,6 +168,10 @@ impl Settings {
                 .collect::<anyhow::Result<Vec<_>>>()?,
             None => Vec::new(),
         };
+        let public_base_url = web_url(
+            &get("PORTAL_PUBLIC_BASE_URL").unwrap_or_else(|| DEFAULT_PUBLIC_BASE_URL.into()),
+        )
+        .map_err(|why| anyhow::anyhow!("PORTAL_PUBLIC_BASE_URL {why}"))?;
         Ok(Self {
             database_url,
             addr: get("PORTAL_ADDR").unwrap_or_else(|| DEFAULT_ADDR.into()),
@@ -207,6 +218,7 @@ impl Settings {
                 Some(v) => number(&v, "PORTAL_LOGIN_FAILURES_PER_ADDRESS", 1, 1_000_000)?,
                 None => 30,
             },
+            public_base_url,
             fixed_now: None,
         })
     }
@@ -244,6 +256,31 @@ mod tests {
         assert_eq!(s.addr, DEFAULT_ADDR);
         assert_eq!(s.environment, Environment::Development);
         assert!(s.jwt_secret.is_none());
+        assert_eq!(s.public_base_url.as_str(), "http://localhost:8080/");
+    }
+
+    #[test]
+    fn the_public_base_url_is_kept_in_normal_form() {
+        let s = settings(&[("PORTAL_PUBLIC_BASE_URL", " HTTPS://Cong.Example.VN/tin/ ")]).unwrap();
+        assert_eq!(s.public_base_url.as_str(), "https://cong.example.vn/tin/");
+    }
+
+    #[test]
+    fn a_public_base_url_that_is_not_a_web_address_is_refused_with_the_variable_named() {
+        for bad in [
+            "cong.example.vn",
+            "ftp://cong.example.vn",
+            "https://",
+            "file:///srv/www",
+            "https://user:pw@cong.example.vn",
+            "https://cong example.vn",
+        ] {
+            let err = settings(&[("PORTAL_PUBLIC_BASE_URL", bad)]).unwrap_err();
+            assert!(
+                err.to_string().starts_with("PORTAL_PUBLIC_BASE_URL must"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::auth::Principal;
 use crate::db::{self, units::Unit, DbConnection};
 use crate::domain::calendar::{day_start_utc, local_date};
 use crate::domain::compliance::{self, PeriodStatus, Reason};
+use crate::domain::export::csv_text;
 use crate::domain::period::{Month, Quarter, ReportPeriod, WindowKind};
 use crate::domain::reference::UnitKind;
 use crate::error::{ApiError, FieldError, Problem};
@@ -401,12 +402,14 @@ fn csv_report(report: &QuarterlyReport) -> Result<Vec<u8>, ApiError> {
         .map_err(anyhow::Error::from)?;
         for r in &report.units {
             let (s, o, q) = (&r.submissions, &r.obligations, &r.questions);
+            // Unit names are typed by people; every text cell goes through `csv_text`, numbers
+            // and true/false do not.
             w.write_record([
-                r.unit.clone(),
-                r.name.clone(),
-                r.kind.as_str().to_string(),
+                csv_text(&r.unit).into_owned(),
+                csv_text(&r.name).into_owned(),
+                csv_text(r.kind.as_str()).into_owned(),
                 r.active.to_string(),
-                r.successors.join(";"),
+                csv_text(&r.successors.join(";")).into_owned(),
                 s.received.to_string(),
                 s.published.to_string(),
                 s.returned.to_string(),
@@ -423,15 +426,19 @@ fn csv_report(report: &QuarterlyReport) -> Result<Vec<u8>, ApiError> {
                 q.median_working_days_to_answer
                     .map(|m| m.to_string())
                     .unwrap_or_default(),
-                match r.compliance {
-                    Compliance::Compliant => "compliant".into(),
-                    Compliance::NonCompliant => "non_compliant".into(),
-                },
-                r.reasons
-                    .iter()
-                    .map(Reason::as_str)
-                    .collect::<Vec<_>>()
-                    .join(";"),
+                csv_text(match r.compliance {
+                    Compliance::Compliant => "compliant",
+                    Compliance::NonCompliant => "non_compliant",
+                })
+                .into_owned(),
+                csv_text(
+                    &r.reasons
+                        .iter()
+                        .map(Reason::as_str)
+                        .collect::<Vec<_>>()
+                        .join(";"),
+                )
+                .into_owned(),
             ])
             .map_err(anyhow::Error::from)?;
         }
@@ -466,6 +473,10 @@ fn wants_csv(req: &HttpRequest, format: Option<&str>) -> Result<bool, ApiError> 
 /// (`obligation_missed`), it submitted at least one item in the window (`no_submissions`), and
 /// none of its questions was overdue at the window's end (`overdue_questions`).
 /// Viewers, editors and admins see every unit; an officer, its own unit's row.
+///
+/// The CSV (UTF-8 with a byte order mark) has the JSON's figures; a text cell that begins with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return starts with an added `'`, so that a
+/// spreadsheet shows it as text rather than running it as a formula.
 #[utoipa::path(
     tag = "statistics",
     security(("bearer" = [])),

@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use url::Url;
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{Json, Query};
@@ -40,17 +41,23 @@ pub struct CreateSubmissionRequest {
     /// Summary, up to 2,000 characters.
     #[serde(default)]
     pub summary: String,
-    /// HTML, up to 512 KiB; scripts, event handlers and `javascript:` links are removed.
+    /// HTML, up to 512 KiB; scripts and event handlers are removed. Links and images keep only
+    /// http and https addresses, in normal form: relative ones are made absolute against the
+    /// portal's public address; other schemes and `//host` addresses are dropped (a link keeps
+    /// its text).
     #[serde(default)]
     pub body: String,
     /// Number and date of the source document.
     #[schema(example = "Số 123/TB-SKHCN ngày 05/3/2024")]
     pub source_ref: Option<String>,
-    /// Address of the source document (http or https).
+    /// Address of the source document: http or https with a host and no user name or password,
+    /// at most 2,000 characters, without spaces, quotes (write `'` as `%27`), backticks or any of
+    /// `< > \ ^ { | }`. Stored in normal form: lower-case scheme and host, international host
+    /// names in punycode, other letters beyond ASCII percent-encoded.
     pub source_url: Option<String>,
     /// When the event took place.
     pub event_date: Option<NaiveDate>,
-    /// Attached files and pages (http or https), at most 50.
+    /// Attached files and pages (addresses checked like `source_url`), at most 50.
     #[serde(default)]
     pub attachments: Vec<Attachment>,
     /// `true` keeps it a draft; otherwise it is submitted at once.
@@ -185,8 +192,9 @@ fn respond(status: actix_web::http::StatusCode, body: &SubmissionResponse) -> Ht
     with_etag(response.json(body), body.version)
 }
 
-/// Checks and cleans content as sent; every rejected field is reported at once.
-fn checked_content(raw: Content) -> Result<Content, ApiError> {
+/// Checks and cleans content as sent; every rejected field is reported at once. Relative links
+/// in the body are made absolute against `base`.
+fn checked_content(raw: Content, base: &Url) -> Result<Content, ApiError> {
     let Content {
         category,
         title,
@@ -249,7 +257,7 @@ fn checked_content(raw: Content) -> Result<Content, ApiError> {
         category,
         title,
         summary,
-        body: sanitize_html(&body),
+        body: sanitize_html(&body, base),
         source_ref,
         source_url,
         event_date,
@@ -333,16 +341,19 @@ pub async fn create_submission(
             [unit.as_bytes(), b"\0", &canonical].concat(),
         ))
     };
-    let content = checked_content(Content {
-        category: request.category.clone(),
-        title: request.title.clone(),
-        summary: request.summary.clone(),
-        body: request.body.clone(),
-        source_ref: request.source_ref.clone(),
-        source_url: request.source_url.clone(),
-        event_date: request.event_date,
-        attachments: request.attachments.clone(),
-    })?;
+    let content = checked_content(
+        Content {
+            category: request.category.clone(),
+            title: request.title.clone(),
+            summary: request.summary.clone(),
+            body: request.body.clone(),
+            source_ref: request.source_ref.clone(),
+            source_url: request.source_url.clone(),
+            event_date: request.event_date,
+            attachments: request.attachments.clone(),
+        },
+        &state.settings.public_base_url,
+    )?;
     let status = if request.draft {
         Status::Draft
     } else {
@@ -693,16 +704,19 @@ pub async fn update_submission(
     }
     let change = body.into_inner();
     let old = current.content.clone();
-    let content = checked_content(Content {
-        category: change.category.unwrap_or(old.category),
-        title: change.title.unwrap_or(old.title),
-        summary: change.summary.unwrap_or(old.summary),
-        body: change.body.unwrap_or(old.body),
-        source_ref: change.source_ref.unwrap_or(old.source_ref),
-        source_url: change.source_url.unwrap_or(old.source_url),
-        event_date: change.event_date.unwrap_or(old.event_date),
-        attachments: change.attachments.unwrap_or(old.attachments),
-    })?;
+    let content = checked_content(
+        Content {
+            category: change.category.unwrap_or(old.category),
+            title: change.title.unwrap_or(old.title),
+            summary: change.summary.unwrap_or(old.summary),
+            body: change.body.unwrap_or(old.body),
+            source_ref: change.source_ref.unwrap_or(old.source_ref),
+            source_url: change.source_url.unwrap_or(old.source_url),
+            event_date: change.event_date.unwrap_or(old.event_date),
+            attachments: change.attachments.unwrap_or(old.attachments),
+        },
+        &state.settings.public_base_url,
+    )?;
     let subject = principal.subject.clone();
     let updated = state
         .writer

@@ -1,9 +1,11 @@
-//! Rules with no I/O: the working-day calendar, reporting periods, text folding, reference kinds.
+//! Rules with no I/O: the working-day calendar, reporting periods, text folding, reference kinds,
+//! safe text for exported files.
 
 pub mod account;
 pub mod calendar;
 pub mod compliance;
 pub mod content;
+pub mod export;
 pub mod period;
 pub mod question;
 pub mod reference;

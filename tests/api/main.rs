@@ -10,6 +10,7 @@ mod errors;
 mod health;
 mod helpers;
 mod hostile;
+mod links;
 mod matrix;
 mod openapi;
 mod questions;

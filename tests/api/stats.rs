@@ -970,3 +970,47 @@ async fn working_days_to_an_answer_are_counted_when_it_is_given() {
         j!({"received": 1, "answered": 1, "answered_on_time": 1, "overdue_open": 0, "median_working_days_to_answer": 5.0})
     );
 }
+
+#[tokio::test]
+async fn a_unit_name_written_as_a_formula_comes_out_of_the_csv_as_text() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let name = r#"=HYPERLINK("https://evil.example","Sở Test")"#;
+    let body = j!({"code": "so-test", "name": name, "kind": "department"});
+    json(app.post_as(&admin, "/api/v1/units", &body).await, 201).await;
+    let viewer = app.user("viewer", None).await;
+    let path = "/api/v1/stats/quarterly?year=2024&quarter=1";
+    let report = json(app.get_as(&viewer.token, path).await, 200).await;
+    assert_eq!(row(&report, "so-test")["name"], name, "JSON keeps the name");
+    let response = app
+        .get_as(&viewer.token, &format!("{path}&format=csv"))
+        .await;
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.unwrap();
+    let text = std::str::from_utf8(&bytes)
+        .unwrap()
+        .strip_prefix('\u{feff}')
+        .expect("UTF-8 with a BOM");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let column = |n: &str| headers.iter().position(|h| h == n).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let test = rows
+        .iter()
+        .find(|r| &r[column("unit")] == "so-test")
+        .expect("a row for so-test");
+    assert_eq!(&test[column("name")], format!("'{name}"));
+    assert_eq!(
+        &test[column("submissions_received")],
+        "0",
+        "numbers stay numbers"
+    );
+    assert_eq!(&test[column("compliance")], "non_compliant");
+    for r in &rows {
+        let first = r[column("name")].chars().next();
+        assert!(
+            !matches!(first, Some('=' | '+' | '-' | '@' | '\t' | '\r')),
+            "{r:?}"
+        );
+    }
+}

@@ -357,7 +357,10 @@ async fn stored_html_comes_back_without_handlers_or_scripts() {
         created["body"].as_str().unwrap(),
         "what was stored is what is served"
     );
-    assert!(html.contains("<img src=\"x\">"), "{html}");
+    assert!(
+        html.contains(r#"<img src="http://localhost:8080/x">"#),
+        "relative addresses are made absolute: {html}"
+    );
     assert!(
         !html.contains("onerror") && !html.contains("script") && !html.contains("javascript:"),
         "{html}"
