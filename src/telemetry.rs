@@ -14,6 +14,7 @@ use tracing_subscriber::EnvFilter;
 use crate::config::Environment;
 use crate::error::ApiError;
 use crate::error::{problem_response, Problem, PROBLEM_JSON};
+use crate::metrics;
 use crate::startup::AppState;
 
 /// Header carrying the request id, in and out.
@@ -90,8 +91,10 @@ pub async fn observe(
     let request_id = incoming_request_id(&req).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let method = req.method().to_string();
-    let path = req.path().to_string();
+    // Both are the client's to choose and may be kilobytes long: the log and the metrics
+    // get the method's label and the start of the path.
+    let method = metrics::method_label(req.method().as_str());
+    let path = loggable_path(req.path());
     let span = tracing::info_span!("request", request_id = %request_id);
 
     // Cloning the request before routing would break actix's path matching, so an error
@@ -111,8 +114,8 @@ pub async fn observe(
                 record(
                     state.as_ref().map(|s| s.get_ref()),
                     &span,
-                    &method,
-                    "unmatched",
+                    method,
+                    metrics::UNMATCHED,
                     &path,
                     status,
                     started,
@@ -147,14 +150,11 @@ pub async fn observe(
         HeaderValue::from_static("nosniff"),
     );
 
-    let route = res
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_string());
+    let route = metrics::route_label(res.request().match_pattern());
     record(
         state.as_ref().map(|s| s.get_ref()),
         &span,
-        &method,
+        method,
         &route,
         &path,
         status,
@@ -163,10 +163,25 @@ pub async fn observe(
     Ok(res)
 }
 
+/// Longest path written to the log, in bytes; a longer one is cut and marked.
+const LOGGED_PATH_BYTES: usize = 256;
+
+/// The path as the log shows it: at most [`LOGGED_PATH_BYTES`], cut at a character boundary.
+fn loggable_path(path: &str) -> String {
+    if path.len() <= LOGGED_PATH_BYTES {
+        return path.to_string();
+    }
+    let mut end = LOGGED_PATH_BYTES;
+    while !path.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...({} bytes)", &path[..end], path.len())
+}
+
 fn record(
     state: Option<&AppState>,
     span: &tracing::Span,
-    method: &str,
+    method: &'static str,
     route: &str,
     path: &str,
     status: StatusCode,
@@ -188,4 +203,18 @@ fn record(
         latency_ms = elapsed * 1000.0,
         "request"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_paths_are_cut_in_the_log() {
+        assert_eq!(loggable_path("/api/v1/units"), "/api/v1/units");
+        let long = format!("/{}", "é".repeat(3000));
+        let logged = loggable_path(&long);
+        assert!(logged.len() < LOGGED_PATH_BYTES + 32, "{logged}");
+        assert!(logged.ends_with("...(6001 bytes)"), "{logged}");
+    }
 }
