@@ -1,4 +1,5 @@
-//! Logging set-up and the request middleware: request ids, one log line and metrics per request.
+//! Logging set-up and the request middleware: request ids, security headers, one log line
+//! and metrics per request.
 
 use std::time::Instant;
 
@@ -14,8 +15,8 @@ use tracing_subscriber::EnvFilter;
 use crate::config::Environment;
 use crate::error::ApiError;
 use crate::error::{problem_response, Problem, PROBLEM_JSON};
-use crate::metrics;
 use crate::startup::AppState;
+use crate::{headers, metrics};
 
 /// Header carrying the request id, in and out.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -81,8 +82,8 @@ fn problem_for_status(status: StatusCode) -> Problem {
     }
 }
 
-/// Wraps every request: assigns its id, turns bare error responses into problems,
-/// logs one line and records metrics.
+/// Wraps every request: assigns its id, turns bare error responses into problems, sets the
+/// security headers, logs one line and records metrics.
 pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -140,15 +141,12 @@ pub async fn observe(
     } else {
         res
     };
+    let policy = headers::Policy::for_request(res.request());
     let headers = res.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         headers.insert(REQUEST_ID, value);
     }
-    // Browsers must take every answer for what its Content-Type says.
-    headers.insert(
-        actix_web::http::header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    policy.apply(headers);
 
     let route = metrics::route_label(res.request().match_pattern());
     record(
