@@ -1,9 +1,9 @@
-//! The security headers of every answer: content sniffing, framing, referrers and content
-//! security policy.
+//! The security headers of every answer: content sniffing, framing, referrers, content
+//! security policy and, for anything personal, caching.
 
 use actix_web::http::header::{
-    HeaderMap, HeaderValue, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
-    X_FRAME_OPTIONS,
+    HeaderMap, HeaderValue, AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY,
+    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use actix_web::HttpRequest;
 
@@ -31,26 +31,41 @@ pub const DOCS_CSP: &str = "default-src 'self'; \
 /// is meant to load anything or be framed, so a browser that renders one anyway runs nothing.
 pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
+/// Paths whose answers concern one person or hold a credential: tokens and the caller's own
+/// account, a citizen's question (its tracking key) and its tracking page, accounts and API
+/// clients. Every answer under them, errors included, is `no-store`.
+const PERSONAL: [&str; 5] = [
+    "/api/v1/auth",
+    "/api/v1/tracking",
+    "/api/v1/questions",
+    "/api/v1/users",
+    "/api/v1/clients",
+];
+
 /// What an answer needs beyond the headers every answer gets, decided from its request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
     docs: bool,
+    no_store: bool,
 }
 
 impl Policy {
-    /// Reads the request: its route (or raw path when no route took it).
+    /// Reads the request: its route (or raw path when no route took it) and whether it carried
+    /// credentials.
     pub fn for_request(req: &HttpRequest) -> Self {
         // The route template when a route matched (it sees through percent-encoding), else the
-        // raw path.
+        // raw path; either naming a personal area is enough.
         let pattern = req.match_pattern();
         let paths = [Some(req.path()), pattern.as_deref()];
         let any = |f: &dyn Fn(&str) -> bool| paths.iter().flatten().any(|p| f(p));
         Self {
             docs: any(&|p| under(p, DOCS)),
+            no_store: req.headers().contains_key(AUTHORIZATION)
+                || any(&|p| PERSONAL.iter().any(|prefix| under(p, prefix))),
         }
     }
 
-    /// Sets the headers on an answer.
+    /// Sets the headers on an answer. A `Cache-Control` the handler chose is kept.
     pub fn apply(self, headers: &mut HeaderMap) {
         // Browsers must take every answer for what its Content-Type says.
         headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
@@ -59,10 +74,14 @@ impl Policy {
         headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
         let csp = if self.docs { DOCS_CSP } else { API_CSP };
         headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+        if self.no_store && !headers.contains_key(CACHE_CONTROL) {
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
     }
 }
 
-/// Whether `path` is `prefix` or below it (`/docs` is under itself, not under `/doc`).
+/// Whether `path` is `prefix` or below it (`/api/v1/users` is under itself, not under
+/// `/api/v1/use`).
 fn under(path: &str, prefix: &str) -> bool {
     path.strip_prefix(prefix)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
@@ -85,6 +104,50 @@ mod tests {
         let mut headers = HeaderMap::new();
         policy.apply(&mut headers);
         headers
+    }
+
+    #[test]
+    fn personal_areas_and_credentials_are_not_stored() {
+        for path in [
+            "/api/v1/auth/token",
+            "/api/v1/auth/me",
+            "/api/v1/tracking/Q24-7KX9M2?key=k",
+            "/api/v1/questions",
+            "/api/v1/questions/12/replies",
+            "/api/v1/users/3",
+            "/api/v1/clients",
+        ] {
+            let h = headers(policy(TestRequest::get().uri(path)));
+            assert_eq!(value(&h, CACHE_CONTROL), "no-store", "{path}");
+        }
+        let with_token = TestRequest::get()
+            .uri("/api/v1/units")
+            .insert_header((AUTHORIZATION, "Bearer x"));
+        assert_eq!(
+            value(&headers(policy(with_token)), CACHE_CONTROL),
+            "no-store"
+        );
+        for path in [
+            "/api/v1/units",
+            "/api/v1/public/questions",
+            "/api/v1/usersx",
+            "/docs/",
+            "/metrics",
+        ] {
+            let h = headers(policy(TestRequest::get().uri(path)));
+            assert!(!h.contains_key(CACHE_CONTROL), "{path}");
+        }
+    }
+
+    #[test]
+    fn a_cache_control_the_handler_set_is_kept() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            CACHE_CONTROL,
+            HeaderValue::from_static("private, max-age=5"),
+        );
+        policy(TestRequest::get().uri("/api/v1/auth/me")).apply(&mut h);
+        assert_eq!(value(&h, CACHE_CONTROL), "private, max-age=5");
     }
 
     #[test]

@@ -1,13 +1,14 @@
-//! Security headers: framing, referrers and content security policy, with the API explorer
-//! rendered in a real browser under it.
+//! Security headers: framing, referrers, content security policy (the API explorer rendered in
+//! a real browser under it) and `Cache-Control` on personal answers.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
+use serde_json::json as j;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{json, problem, spawn_app, ADMIN_PASSWORD};
 
 /// Set in CI: a missing Chromium fails the browser test instead of skipping it.
 const REQUIRE_CHROMIUM: &str = "PORTAL_TEST_REQUIRE_CHROMIUM";
@@ -207,4 +208,104 @@ async fn the_explorer_renders_in_a_browser_under_its_policy() {
         "chromium's log shows no blocked inline style:\n{}",
         control.log
     );
+}
+
+/// The `Cache-Control` of an answer, if any.
+fn cache_control(response: &reqwest::Response) -> Option<String> {
+    let values: Vec<_> = response
+        .headers()
+        .get_all("cache-control")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    (!values.is_empty()).then(|| values.join(", "))
+}
+
+async fn no_store(response: reqwest::Response, status: u16) -> reqwest::Response {
+    let url = response.url().path().to_string();
+    assert_eq!(response.status(), status, "{url}");
+    assert_eq!(
+        cache_control(&response).as_deref(),
+        Some("no-store"),
+        "{url}"
+    );
+    response
+}
+
+#[tokio::test]
+async fn authenticated_answers_are_not_stored() {
+    let app = spawn_app().await;
+    let login = no_store(app.login("admin", ADMIN_PASSWORD).await, 200).await;
+    let token = json(login, 200).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let me = no_store(app.get_as(&token, "/api/v1/auth/me").await, 200).await;
+    assert_eq!(json(me, 200).await["role"], "admin");
+    // A credential makes any answer personal, even on a public address.
+    no_store(app.get_as(&token, "/api/v1/units").await, 200).await;
+    no_store(app.get_as(&token, "/api/v1/users").await, 200).await;
+    no_store(app.get_as(&token, "/api/v1/clients").await, 200).await;
+    no_store(app.get_as("not-a-token", "/api/v1/submissions").await, 401).await;
+    // Errors of the personal areas too, with or without a credential.
+    let refused = no_store(app.get("/api/v1/users").await, 401).await;
+    problem(refused, 401, "unauthorized").await;
+    no_store(app.get("/api/v1/clients").await, 401).await;
+    no_store(app.get("/api/v1/auth/me").await, 401).await;
+    no_store(app.login("admin", "wrong password").await, 401).await;
+    no_store(app.get_as(&token, "/api/v1/users/nobody").await, 404).await;
+}
+
+#[tokio::test]
+async fn a_question_and_its_tracking_page_are_not_stored() {
+    let app = spawn_app().await;
+    let body = j!({
+        "title": "Thủ tục cấp giấy phép",
+        "body": "Xin hỏi thủ tục và thời hạn giải quyết như thế nào?",
+        "category": "thu-tuc-hanh-chinh",
+        "asker": { "name": "Nguyễn Văn An", "email": "an.nguyen@example.vn" },
+        "publish_consent": false
+    });
+    let asked = app
+        .request(Method::POST, "/api/v1/questions", None, Some(&body))
+        .await;
+    let asked = json(no_store(asked, 201).await, 201).await;
+    let code = asked["tracking_code"].as_str().unwrap();
+    let key = asked["access_key"].as_str().unwrap();
+    let tracked = app
+        .client
+        .get(format!("{}/api/v1/tracking/{code}", app.address))
+        .header("x-access-key", key)
+        .send()
+        .await
+        .unwrap();
+    let tracked = json(no_store(tracked, 200).await, 200).await;
+    assert_eq!(tracked["tracking_code"], code);
+    let by_query = app.get(&format!("/api/v1/tracking/{code}?key={key}")).await;
+    no_store(by_query, 200).await;
+    no_store(app.get(&format!("/api/v1/tracking/{code}")).await, 404).await;
+    let refused = app
+        .request(Method::POST, "/api/v1/questions", None, Some(&j!({})))
+        .await;
+    no_store(refused, 422).await;
+}
+
+#[tokio::test]
+async fn anonymous_public_reads_carry_no_cache_control() {
+    let app = spawn_app().await;
+    for path in [
+        "/api/v1/units",
+        "/api/v1/categories",
+        "/api/v1/public/articles",
+        "/api/v1/public/questions",
+        "/api/v1/calendar/holidays",
+        "/openapi.json",
+        "/docs/",
+        "/health/live",
+        "/metrics",
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(cache_control(&response), None, "{path}");
+    }
 }
