@@ -9,7 +9,7 @@ use crate::domain::content::web_url;
 /// Where the service runs; production is strict about secrets and logs JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Environment {
-    /// Local work: readable logs, a generated JWT secret if none is given.
+    /// Local work: readable logs, a random JWT secret if none is given.
     Development,
     /// A real deployment: JSON logs, a JWT secret is required.
     Production,
@@ -123,8 +123,12 @@ impl Settings {
                 "PORTAL_JWT_SECRET is required when PORTAL_ENV=production \
                  (a random string of at least {MIN_JWT_SECRET_BYTES} bytes)"
             ),
-            (Some(s), Environment::Production) if s.expose().len() < MIN_JWT_SECRET_BYTES => bail!(
-                "PORTAL_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes long in production"
+            // A short key is as weak on a test server as in production, and tokens signed with
+            // it there may be taken to one that shares it.
+            (Some(s), _) if s.expose().len() < MIN_JWT_SECRET_BYTES => bail!(
+                "PORTAL_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes long (it has {}); \
+                 leave it unset in development for a random one",
+                s.expose().len()
             ),
             _ => {}
         }
@@ -290,15 +294,33 @@ mod tests {
     }
 
     #[test]
-    fn production_refuses_a_short_jwt_secret() {
-        let err =
-            settings(&[("PORTAL_ENV", "production"), ("PORTAL_JWT_SECRET", "short")]).unwrap_err();
-        assert!(err.to_string().contains("at least 32 bytes"));
-        let ok = settings(&[
-            ("PORTAL_ENV", "production"),
-            ("PORTAL_JWT_SECRET", &"k".repeat(32)),
-        ]);
-        assert!(ok.is_ok());
+    fn a_short_jwt_secret_is_refused_in_every_environment() {
+        for environment in ["production", "development"] {
+            let err = settings(&[
+                ("PORTAL_ENV", environment),
+                ("PORTAL_JWT_SECRET", &"k".repeat(31)),
+            ])
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains("PORTAL_JWT_SECRET"), "{environment}: {err}");
+            assert!(err.contains("at least 32 bytes"), "{environment}: {err}");
+            let ok = settings(&[
+                ("PORTAL_ENV", environment),
+                ("PORTAL_JWT_SECRET", &"k".repeat(32)),
+            ]);
+            assert!(ok.is_ok(), "{environment}");
+        }
+        let err = settings(&[("PORTAL_JWT_SECRET", "short")]).unwrap_err();
+        assert!(err.to_string().contains("PORTAL_JWT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn development_without_a_jwt_secret_starts() {
+        let s = settings(&[("PORTAL_ENV", "development")]).unwrap();
+        assert!(s.jwt_secret.is_none());
+        // Blank counts as unset, as compose files pass `${PORTAL_JWT_SECRET:-}`.
+        let s = settings(&[("PORTAL_JWT_SECRET", "  ")]).unwrap();
+        assert!(s.jwt_secret.is_none());
     }
 
     #[test]
@@ -311,7 +333,8 @@ mod tests {
 
     #[test]
     fn secrets_do_not_show_in_debug_output() {
-        let s = settings(&[("PORTAL_JWT_SECRET", "super-secret-value")]).unwrap();
-        assert!(!format!("{s:?}").contains("super-secret-value"));
+        let secret = "super-secret-value-of-32-bytes-or-more";
+        let s = settings(&[("PORTAL_JWT_SECRET", secret)]).unwrap();
+        assert!(!format!("{s:?}").contains(secret));
     }
 }

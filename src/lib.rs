@@ -9,6 +9,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod headers;
 pub mod metrics;
 pub mod openapi;
 pub mod ratelimit;

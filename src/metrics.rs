@@ -39,6 +39,30 @@ pub struct PoolFigures {
     pub max: u32,
 }
 
+/// Methods that become a label of their own; any other method counts as `OTHER`.
+const STANDARD_METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+];
+
+/// The label for a request method. A method is any token the client likes, so a raw one
+/// would let anyone add a series (and kilobytes of text) per request.
+pub fn method_label(method: &str) -> &'static str {
+    STANDARD_METHODS
+        .iter()
+        .find(|m| **m == method)
+        .copied()
+        .unwrap_or("OTHER")
+}
+
+/// The label for a matched route: its template, or `unmatched` for every address no route
+/// took, so unknown paths share one series.
+pub fn route_label(pattern: Option<String>) -> String {
+    pattern.unwrap_or_else(|| UNMATCHED.to_string())
+}
+
+/// Route label of every request no route matched.
+pub const UNMATCHED: &str = "unmatched";
+
 fn escape(label: &str) -> String {
     label
         .replace('\\', "\\\\")
@@ -47,8 +71,10 @@ fn escape(label: &str) -> String {
 }
 
 impl Metrics {
-    /// Records one answered request. `route` is a template, never a raw path, to bound the series.
+    /// Records one answered request. `route` is a template, never a raw path, to bound the
+    /// series; `method` is reduced to [`method_label`] here, so no caller can forget it.
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let method = method_label(method);
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         *inner
             .requests
@@ -146,5 +172,42 @@ mod tests {
         assert!(text.contains("route=\"/a\",le=\"0.25\"} 2"));
         assert!(text.contains("route=\"/a\",le=\"+Inf\"} 3"));
         assert!(text.contains("db_pool_connections{state=\"in_use\"} 1"));
+    }
+
+    #[test]
+    fn only_standard_methods_become_labels() {
+        for method in [
+            "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+        ] {
+            assert_eq!(method_label(method), method);
+        }
+        for method in ["get", "PROPFIND", "BREW", "", &"X".repeat(2048)] {
+            assert_eq!(method_label(method), "OTHER", "{method:.20}");
+        }
+        assert_eq!(route_label(None), "unmatched");
+        assert_eq!(route_label(Some("/a/{id}".into())), "/a/{id}");
+    }
+
+    #[test]
+    fn made_up_methods_share_one_series() {
+        let m = Metrics::default();
+        let pool = PoolFigures {
+            in_use: 0,
+            idle: 0,
+            max: 1,
+        };
+        m.observe("GET", "unmatched", 404, 0.001);
+        let before = m.render(pool).len();
+        for i in 0..500 {
+            let method = format!("{i:04}{}", "M".repeat(2044));
+            m.observe(&method, "unmatched", 405, 0.001);
+        }
+        let text = m.render(pool);
+        assert!(text.contains(
+            "http_requests_total{method=\"OTHER\",route=\"unmatched\",status=\"405\"} 500"
+        ));
+        assert!(!text.contains("MMMM"));
+        // One counter and one histogram more, whatever the number of methods.
+        assert!(text.len() < before * 3, "{} bytes", text.len());
     }
 }

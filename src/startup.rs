@@ -214,7 +214,13 @@ fn serve(
                 web::PathConfig::default().error_handler(|err, _| error::path_error(err).into()),
             )
             .app_data(web::PayloadConfig::new(BODY_LIMIT))
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", (*spec).clone()))
+            .service(
+                SwaggerUi::new("/docs/{_:.*}")
+                    .url("/openapi.json", (*spec).clone())
+                    // Otherwise the explorer sends the document's address to
+                    // validator.swagger.io and shows its badge from there.
+                    .config(utoipa_swagger_ui::Config::default().validator_url("none")),
+            )
             .default_service(web::to(not_found))
             .wrap(from_fn(cors::cors))
             .wrap(from_fn(telemetry::observe))

@@ -1,4 +1,5 @@
-//! Logging set-up and the request middleware: request ids, one log line and metrics per request.
+//! Logging set-up and the request middleware: request ids, security headers, one log line
+//! and metrics per request.
 
 use std::time::Instant;
 
@@ -15,6 +16,7 @@ use crate::config::Environment;
 use crate::error::ApiError;
 use crate::error::{problem_response, Problem, PROBLEM_JSON};
 use crate::startup::AppState;
+use crate::{headers, metrics};
 
 /// Header carrying the request id, in and out.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -80,8 +82,8 @@ fn problem_for_status(status: StatusCode) -> Problem {
     }
 }
 
-/// Wraps every request: assigns its id, turns bare error responses into problems,
-/// logs one line and records metrics.
+/// Wraps every request: assigns its id, turns bare error responses into problems, sets the
+/// security headers, logs one line and records metrics.
 pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -90,8 +92,10 @@ pub async fn observe(
     let request_id = incoming_request_id(&req).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let method = req.method().to_string();
-    let path = req.path().to_string();
+    // Both are the client's to choose and may be kilobytes long: the log and the metrics
+    // get the method's label and the start of the path.
+    let method = metrics::method_label(req.method().as_str());
+    let path = loggable_path(req.path());
     let span = tracing::info_span!("request", request_id = %request_id);
 
     // Cloning the request before routing would break actix's path matching, so an error
@@ -111,8 +115,8 @@ pub async fn observe(
                 record(
                     state.as_ref().map(|s| s.get_ref()),
                     &span,
-                    &method,
-                    "unmatched",
+                    method,
+                    metrics::UNMATCHED,
                     &path,
                     status,
                     started,
@@ -137,24 +141,18 @@ pub async fn observe(
     } else {
         res
     };
+    let policy = headers::Policy::for_request(res.request());
     let headers = res.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         headers.insert(REQUEST_ID, value);
     }
-    // Browsers must take every answer for what its Content-Type says.
-    headers.insert(
-        actix_web::http::header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    policy.apply(headers);
 
-    let route = res
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_string());
+    let route = metrics::route_label(res.request().match_pattern());
     record(
         state.as_ref().map(|s| s.get_ref()),
         &span,
-        &method,
+        method,
         &route,
         &path,
         status,
@@ -163,10 +161,25 @@ pub async fn observe(
     Ok(res)
 }
 
+/// Longest path written to the log, in bytes; a longer one is cut and marked.
+const LOGGED_PATH_BYTES: usize = 256;
+
+/// The path as the log shows it: at most [`LOGGED_PATH_BYTES`], cut at a character boundary.
+fn loggable_path(path: &str) -> String {
+    if path.len() <= LOGGED_PATH_BYTES {
+        return path.to_string();
+    }
+    let mut end = LOGGED_PATH_BYTES;
+    while !path.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...({} bytes)", &path[..end], path.len())
+}
+
 fn record(
     state: Option<&AppState>,
     span: &tracing::Span,
-    method: &str,
+    method: &'static str,
     route: &str,
     path: &str,
     status: StatusCode,
@@ -188,4 +201,18 @@ fn record(
         latency_ms = elapsed * 1000.0,
         "request"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_paths_are_cut_in_the_log() {
+        assert_eq!(loggable_path("/api/v1/units"), "/api/v1/units");
+        let long = format!("/{}", "é".repeat(3000));
+        let logged = loggable_path(&long);
+        assert!(logged.len() < LOGGED_PATH_BYTES + 32, "{logged}");
+        assert!(logged.ends_with("...(6001 bytes)"), "{logged}");
+    }
 }

@@ -15,6 +15,9 @@ fn portal_api(db: &TestDb, args: &[&str], stdin: &str) -> Output {
         .env("DATABASE_URL", db.url())
         .env_remove("PORTAL_ADMIN_PASSWORD")
         .env_remove("PORTAL_ENV")
+        // Development with no secret: a random one. A short one in the caller's environment
+        // would be refused.
+        .env_remove("PORTAL_JWT_SECRET")
         .env("RUST_LOG", "info")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

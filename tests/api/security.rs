@@ -128,3 +128,57 @@ async fn connections_over_the_limit_wait_until_one_closes() {
     third.read_to_end(&mut answer).await.unwrap();
     assert!(answer.starts_with(b"HTTP/1.1 200"), "{answer:?}");
 }
+
+/// A made-up method of `len` random bytes, distinct per `n`. Only token characters that the
+/// HTTP parser takes: it refuses `#$%&'` with a 400 before the service sees the request.
+fn made_up_method(n: usize, len: usize) -> reqwest::Method {
+    use rand::Rng;
+    const TCHAR: &[u8] =
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!*+-.^_`|~";
+    let mut rng = rand::rng();
+    let mut name = format!("M{n:05}").into_bytes();
+    name.extend((name.len()..len).map(|_| TCHAR[rng.random_range(0..TCHAR.len())]));
+    reqwest::Method::from_bytes(&name).expect("a token")
+}
+
+#[tokio::test]
+async fn made_up_methods_and_paths_do_not_grow_the_metrics() {
+    let app = spawn_app().await;
+    let mut sent = 0;
+    while sent < 2000 {
+        let mut batch = tokio::task::JoinSet::new();
+        for n in sent..sent + 50 {
+            let client = app.client.clone();
+            let url = format!("{}/api/v1/units", app.address);
+            let method = made_up_method(n, 2048);
+            batch.spawn(async move { client.request(method, url).send().await });
+        }
+        while let Some(answer) = batch.join_next().await {
+            let status = answer.unwrap().expect("answered").status();
+            assert!(status.is_client_error(), "{status}");
+        }
+        sent += 50;
+    }
+    let unknown = uuid::Uuid::new_v4().simple().to_string();
+    for path in [
+        format!("/nowhere/{unknown}"),
+        format!("/api/v1/{unknown}"),
+        format!("/api/v1/units/{unknown}/{unknown}"),
+    ] {
+        assert_eq!(app.get(&path).await.status(), 404, "{path}");
+    }
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert!(text.len() < 100 * 1024, "{} bytes", text.len());
+    assert!(
+        text.contains(r#"method="OTHER",route="/api/v1/units""#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"method="GET",route="unmatched",status="404"} 3"#),
+        "{text}"
+    );
+    assert!(
+        !text.contains("M00001") && !text.contains(&unknown),
+        "{text}"
+    );
+}
