@@ -1,15 +1,13 @@
 //! Logging in (`POST /auth/token`) and `GET /auth/me`.
 
 use actix_web::http::header;
-use std::net::{IpAddr, Ipv4Addr};
-
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::JsonOrForm;
-use crate::auth::accounts::{client_login_key, user_login_key};
+use crate::auth::accounts::{address_login_key, client_login_key, user_login_key};
 use crate::auth::policy::Role;
 use crate::auth::{password, Principal};
 use crate::db::{self, accounts, login_failures};
@@ -140,22 +138,6 @@ fn lookup(conn: &mut db::DbConnection, request: &TokenRequest) -> Result<LoginTa
     })
 }
 
-/// The key failed logins of a client address are counted under. An IPv6 client usually
-/// holds a whole /64, so it is counted as one address.
-fn address_key(addr: IpAddr) -> String {
-    match addr {
-        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
-            let s = v6.segments();
-            format!("addr:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
-        IpAddr::V6(v6) => format!(
-            "addr:{}",
-            v6.to_ipv4_mapped().unwrap_or(Ipv4Addr::UNSPECIFIED)
-        ),
-        IpAddr::V4(v4) => format!("addr:{v4}"),
-    }
-}
-
 /// Get an access token.
 ///
 /// `grant_type=password` for people, `grant_type=client_credentials` for agency portals
@@ -201,7 +183,7 @@ pub async fn token(
         forwarded,
         &state.settings.trusted_proxies,
     )
-    .map(address_key);
+    .map(address_login_key);
     let limits = login_failures::Limits {
         window: Duration::minutes(LOCKOUT_WINDOW_MINUTES),
         per_login: MAX_FAILURES,

@@ -80,6 +80,20 @@ async fn new_secret(state: &AppState) -> Result<(String, String), ApiError> {
     Ok((secret, secret_hash))
 }
 
+/// The answer that shows a client's secret, never to be kept by a cache.
+fn with_secret(
+    mut answer: actix_web::HttpResponseBuilder,
+    client: ApiClient,
+    secret: String,
+) -> HttpResponse {
+    answer
+        .insert_header(("Cache-Control", "no-store"))
+        .json(CreatedClientResponse {
+            client: client.into(),
+            client_secret: secret,
+        })
+}
+
 /// Whether to list revoked clients too.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -133,12 +147,7 @@ pub async fn create_client(
             })
         })
         .await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(CreatedClientResponse {
-            client: client.into(),
-            client_secret: secret,
-        }))
+    Ok(with_secret(HttpResponse::Created(), client, secret))
 }
 
 /// List API clients.
@@ -229,10 +238,5 @@ pub async fn rotate_secret(
     state
         .accounts
         .forget(&format!("client:{}", client.client_id));
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(CreatedClientResponse {
-            client: client.into(),
-            client_secret: secret,
-        }))
+    Ok(with_secret(HttpResponse::Ok(), client, secret))
 }

@@ -1,5 +1,7 @@
 //! Account rules shared by the API, the command line and start-up.
 
+use std::net::IpAddr;
+
 use base64::Engine;
 use diesel::Connection;
 use rand::distr::{Alphanumeric, SampleString};
@@ -34,6 +36,21 @@ pub fn user_login_key(username: &str) -> String {
 /// The key an API client's login attempts are counted under.
 pub fn client_login_key(client_id: &str) -> String {
     format!("client:{client_id}")
+}
+
+/// The key a client address's failed logins are counted under. An IPv6 client usually holds
+/// a whole /64, so it counts as one address.
+pub fn address_login_key(addr: IpAddr) -> String {
+    match addr {
+        IpAddr::V4(v4) => format!("addr:{v4}"),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => format!("addr:{v4}"),
+            None => {
+                let s = v6.segments();
+                format!("addr:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
 }
 
 /// `n` random bytes from the OS generator, base64url without padding.
@@ -212,4 +229,19 @@ pub fn bootstrap_admin(
     };
     create_user(conn, &account, &hash).map_err(|e| anyhow::anyhow!("cannot create admin: {e}"))?;
     Ok(Some(generated.then_some(secret)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_client_is_counted_by_its_64_bit_prefix() {
+        let key = |a: &str| address_login_key(a.parse().unwrap());
+        assert_eq!(key("203.0.113.7"), "addr:203.0.113.7");
+        assert_eq!(key("::ffff:203.0.113.7"), "addr:203.0.113.7");
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "addr:2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:bbbb::9"), key("2001:db8:1:2:aaaa::1"));
+        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
+    }
 }

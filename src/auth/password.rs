@@ -76,7 +76,7 @@ fn large_allocations_from_the_os() {
 /// for a free thread and is otherwise refused, so a flood is answered instead of queued.
 pub struct PasswordPool {
     permits: Arc<Semaphore>,
-    jobs: Mutex<mpsc::Sender<Job>>,
+    jobs: mpsc::Sender<Job>,
     wait: Duration,
 }
 
@@ -102,7 +102,7 @@ impl PasswordPool {
         }
         Ok(Self {
             permits: Arc::new(Semaphore::new(threads)),
-            jobs: Mutex::new(sender),
+            jobs: sender,
             wait,
         })
     }
@@ -123,17 +123,8 @@ impl PasswordPool {
             let _permit = permit;
             let _ = done.send(work());
         });
-        self.jobs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .send(job)
-            .map_err(|_| Busy)?;
+        self.jobs.send(job).map_err(|_| Busy)?;
         result.await.map_err(|_| Busy)
-    }
-
-    /// How long a request waits for a hashing thread.
-    pub fn wait(&self) -> Duration {
-        self.wait
     }
 }
 
