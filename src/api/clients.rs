@@ -31,7 +31,8 @@ pub struct CreateClientRequest {
 /// An API client (never its secret, except once at creation).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClientResponse {
-    /// Record id, for `DELETE /clients/{id}`.
+    /// Record id, for `DELETE /clients/{id}` and `POST /clients/{id}/secret` (which take the
+    /// `client_id` too).
     pub id: String,
     /// Public id to log in with.
     pub client_id: String,
@@ -180,7 +181,7 @@ pub async fn list_clients(
 #[utoipa::path(
     tag = "accounts",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "The client's record id")),
+    params(("id" = String, Path, description = "The client's record id, or its client_id")),
     responses((status = 204, description = "Revoked"))
 )]
 #[delete("/clients/{id}")]
@@ -209,7 +210,7 @@ pub async fn delete_client(
 #[utoipa::path(
     tag = "accounts",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "The client's record id")),
+    params(("id" = String, Path, description = "The client's record id, or its client_id")),
     responses(
         (status = 200, description = "The new secret, in this answer only", body = CreatedClientResponse),
         (status = 404, description = "No such client, or it is revoked", body = Problem, content_type = "application/problem+json"),

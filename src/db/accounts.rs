@@ -287,23 +287,27 @@ pub fn find_client_login(
         .optional()
 }
 
-/// Revokes a client by record id; returns the client as it was, or `None` if there is none
-/// or it was revoked already.
+/// A client that is not revoked, by its record id or its public client id.
+fn active_client(conn: &mut DbConnection, id: &str) -> QueryResult<Option<ApiClient>> {
+    api_clients::table
+        .filter(api_clients::id.eq(id).or(api_clients::client_id.eq(id)))
+        .filter(api_clients::revoked_at.is_null())
+        .select(ApiClient::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Revokes a client by record id or client id; returns the client as it was, or `None` if
+/// there is none or it was revoked already.
 pub fn revoke_client(
     conn: &mut DbConnection,
     id: &str,
     at: NaiveDateTime,
 ) -> QueryResult<Option<ApiClient>> {
-    let Some(client) = api_clients::table
-        .find(id)
-        .filter(api_clients::revoked_at.is_null())
-        .select(ApiClient::as_select())
-        .first(conn)
-        .optional()?
-    else {
+    let Some(client) = active_client(conn, id)? else {
         return Ok(None);
     };
-    diesel::update(api_clients::table.find(id))
+    diesel::update(api_clients::table.find(&client.id))
         .set((
             api_clients::revoked_at.eq(Some(at)),
             api_clients::credentials_version.eq(api_clients::credentials_version + 1),
@@ -312,29 +316,25 @@ pub fn revoke_client(
     Ok(Some(client))
 }
 
-/// Gives a client a new secret hash and moves its credentials version on, so tokens issued
-/// with the old secret are refused; returns the client as it is now, or `None` if there is
-/// none or it is revoked.
+/// Gives a client (by record id or client id) a new secret hash and moves its credentials
+/// version on, so tokens issued with the old secret are refused; returns the client as it is
+/// now, or `None` if there is none or it is revoked.
 pub fn rotate_client_secret(
     conn: &mut DbConnection,
     id: &str,
     secret_hash: &str,
 ) -> QueryResult<Option<ApiClient>> {
-    let changed = diesel::update(
-        api_clients::table
-            .find(id)
-            .filter(api_clients::revoked_at.is_null()),
-    )
-    .set((
-        api_clients::secret_hash.eq(secret_hash),
-        api_clients::credentials_version.eq(api_clients::credentials_version + 1),
-    ))
-    .execute(conn)?;
-    if changed == 0 {
+    let Some(client) = active_client(conn, id)? else {
         return Ok(None);
-    }
+    };
+    diesel::update(api_clients::table.find(&client.id))
+        .set((
+            api_clients::secret_hash.eq(secret_hash),
+            api_clients::credentials_version.eq(api_clients::credentials_version + 1),
+        ))
+        .execute(conn)?;
     api_clients::table
-        .find(id)
+        .find(&client.id)
         .select(ApiClient::as_select())
         .first(conn)
         .optional()

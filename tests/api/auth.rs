@@ -516,6 +516,21 @@ async fn a_rotated_client_secret_ends_the_old_secret_and_its_tokens() {
     )
     .await;
     json(app.client_token(&client_id, new_secret).await, 200).await;
+    // The public client id names the client too.
+    let by_client_id = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/clients/{client_id}/secret"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    let newest = json(by_client_id, 200).await["client_secret"].clone();
+    json(
+        app.client_token(&client_id, newest.as_str().unwrap()).await,
+        200,
+    )
+    .await;
     let nobody = app
         .request(
             Method::POST,
