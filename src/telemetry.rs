@@ -100,7 +100,8 @@ pub async fn observe(
 
     // Cloning the request before routing would break actix's path matching, so an error
     // that escapes the handlers is passed on as it is (actix answers it) and only recorded.
-    let res = if !crate::api::extract::decodes_to_utf8(&path) {
+    // The whole path is checked: a cut one can end inside a percent-encoded character.
+    let res = if !crate::api::extract::decodes_to_utf8(req.path()) {
         // A NUL or broken UTF-8 in the address would reach the database as a key.
         let (http_req, _) = req.into_parts();
         let refusal = ApiError::BadRequest(

@@ -184,6 +184,10 @@ async fn broken_encodings_nesting_and_size_are_4xx_problems() {
         assert!((400..500).contains(&status), "{url}: {status}");
     }
 
+    // A long path of valid encoded characters is read whole, not cut inside one of them.
+    let long = format!("/api/v1/tracking/{}", "%E1%BB%A9".repeat(100));
+    problem(app.get(&long).await, 404, "not_found").await;
+
     // The service still answers after all of it.
     json(app.get("/health/ready").await, 200).await;
 }
