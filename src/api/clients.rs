@@ -213,7 +213,8 @@ pub async fn delete_client(
     params(("id" = String, Path, description = "The client's record id, or its client_id")),
     responses(
         (status = 200, description = "The new secret, in this answer only", body = CreatedClientResponse),
-        (status = 404, description = "No such client, or it is revoked", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The client is revoked", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/clients/{id}/secret")]
@@ -229,10 +230,18 @@ pub async fn rotate_secret(
         .writer
         .write(move |conn| {
             conn.transaction(|conn| {
-                let client = db::accounts::rotate_client_secret(conn, &id, &secret_hash)?
+                let client = db::accounts::find_client(conn, &id)?
                     .ok_or_else(|| ApiError::not_found("API client"))?;
+                if client.revoked_at.is_some() {
+                    return Err(ApiError::Conflict(
+                        "This API client is revoked; create a new one".into(),
+                    ));
+                }
+                db::accounts::rotate_client_secret(conn, &client.id, &secret_hash)?;
                 db::login_failures::clear(conn, &client_login_key(&client.client_id))?;
-                Ok(client)
+                db::accounts::find_client(conn, &client.id)?.ok_or_else(|| {
+                    ApiError::Internal(anyhow::anyhow!("client {id} vanished in its rotation"))
+                })
             })
         })
         .await?;

@@ -287,11 +287,10 @@ pub fn find_client_login(
         .optional()
 }
 
-/// A client that is not revoked, by its record id or its public client id.
-fn active_client(conn: &mut DbConnection, id: &str) -> QueryResult<Option<ApiClient>> {
+/// A client, revoked or not, by its record id or its public client id.
+pub fn find_client(conn: &mut DbConnection, id: &str) -> QueryResult<Option<ApiClient>> {
     api_clients::table
         .filter(api_clients::id.eq(id).or(api_clients::client_id.eq(id)))
-        .filter(api_clients::revoked_at.is_null())
         .select(ApiClient::as_select())
         .first(conn)
         .optional()
@@ -304,7 +303,7 @@ pub fn revoke_client(
     id: &str,
     at: NaiveDateTime,
 ) -> QueryResult<Option<ApiClient>> {
-    let Some(client) = active_client(conn, id)? else {
+    let Some(client) = find_client(conn, id)?.filter(|c| c.revoked_at.is_none()) else {
         return Ok(None);
     };
     diesel::update(api_clients::table.find(&client.id))
@@ -316,28 +315,20 @@ pub fn revoke_client(
     Ok(Some(client))
 }
 
-/// Gives a client (by record id or client id) a new secret hash and moves its credentials
-/// version on, so tokens issued with the old secret are refused; returns the client as it is
-/// now, or `None` if there is none or it is revoked.
+/// Gives a client (by record id) a new secret hash and moves its credentials version on, so
+/// tokens issued with the old secret are refused.
 pub fn rotate_client_secret(
     conn: &mut DbConnection,
     id: &str,
     secret_hash: &str,
-) -> QueryResult<Option<ApiClient>> {
-    let Some(client) = active_client(conn, id)? else {
-        return Ok(None);
-    };
-    diesel::update(api_clients::table.find(&client.id))
+) -> QueryResult<()> {
+    diesel::update(api_clients::table.find(id))
         .set((
             api_clients::secret_hash.eq(secret_hash),
             api_clients::credentials_version.eq(api_clients::credentials_version + 1),
         ))
-        .execute(conn)?;
-    api_clients::table
-        .find(&client.id)
-        .select(ApiClient::as_select())
-        .first(conn)
-        .optional()
+        .execute(conn)
+        .map(drop)
 }
 
 /// The principal a token subject stands for now, with its credentials version: `None` when

@@ -540,6 +540,17 @@ async fn a_rotated_client_secret_ends_the_old_secret_and_its_tokens() {
         )
         .await;
     problem(nobody, 404, "not_found").await;
+    let revoked = app
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/clients/{id}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status(), 204);
+    let rotated_revoked = app.request(Method::POST, &path, Some(&admin), None).await;
+    problem(rotated_revoked, 409, "conflict").await;
 }
 
 /// Sends `n` logins at once; the statuses, in no order.
