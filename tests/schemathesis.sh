@@ -141,6 +141,10 @@ TOKEN="$(curl -fsS -X POST "$BASE_URL/api/v1/auth/token" \
   --data "{\"grant_type\":\"password\",\"username\":\"admin\",\"password\":\"$ADMIN_PASSWORD\"}" |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')"
 [ -n "$TOKEN" ] || { echo "FAIL: no admin token" >&2; exit 1; }
+# The account the run acts as: tests/schemathesis_hooks.py keeps the run from changing it.
+ST_RUNNER_USER_ID="$(curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE_URL/api/v1/auth/me" |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["subject"].removeprefix("user:"))')"
+export ST_RUNNER_USER_ID SCHEMATHESIS_HOOKS=tests/schemathesis_hooks.py
 
 # --- the run ------------------------------------------------------------------------------
 REPORT_DIR="${ST_REPORT_DIR:-$WORK/report}"
@@ -171,6 +175,14 @@ step "st run (max time ${MAX_TIME}s, ${MAX_EXAMPLES} examples per operation)"
   --report junit --report-dir "$REPORT_DIR" \
   "${seed_args[@]}" \
   "$@"
+
+# A token that stopped working mid-run (a change to the admin account ends its tokens) would
+# turn every later call into a 401 that tests nothing.
+me_status="$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE_URL/api/v1/auth/me")"
+if [ "$me_status" != 200 ]; then
+  echo "FAIL: the admin token no longer works after the run (GET /api/v1/auth/me: $me_status)" >&2
+  exit 1
+fi
 
 if grep -q '"internal error"\|internal error' "$WORK/service.log"; then
   echo "FAIL: the service logged internal errors:" >&2
