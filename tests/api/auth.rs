@@ -263,14 +263,7 @@ async fn a_missing_or_malformed_authorization_header_is_401() {
 async fn ten_failed_logins_lock_the_username_for_the_window_on_every_instance() {
     let app = spawn_app().await;
     let other = app.user("viewer", None).await;
-    for _ in 0..10 {
-        problem(
-            app.login("admin", "wrong-password").await,
-            401,
-            "invalid_credentials",
-        )
-        .await;
-    }
+    fail_logins(&app, "admin", 10).await;
     // Even the right password is refused now, with the wait in Retry-After.
     let locked = app.login("admin", ADMIN_PASSWORD).await;
     let retry: u64 = locked.headers()["retry-after"]
@@ -295,23 +288,9 @@ async fn ten_failed_logins_lock_the_username_for_the_window_on_every_instance() 
 #[tokio::test]
 async fn a_successful_login_clears_earlier_failures() {
     let app = spawn_app().await;
-    for _ in 0..9 {
-        problem(
-            app.login("admin", "wrong-password").await,
-            401,
-            "invalid_credentials",
-        )
-        .await;
-    }
+    fail_logins(&app, "admin", 9).await;
     json(app.login("admin", ADMIN_PASSWORD).await, 200).await;
-    for _ in 0..9 {
-        problem(
-            app.login("admin", "wrong-password").await,
-            401,
-            "invalid_credentials",
-        )
-        .await;
-    }
+    fail_logins(&app, "admin", 9).await;
     json(app.login("admin", ADMIN_PASSWORD).await, 200).await;
 }
 
@@ -467,14 +446,7 @@ async fn a_revoked_client_is_refused_while_its_token_is_still_valid() {
     let body = json(app.client_token(&client_id, &secret).await, 200).await;
     let token = body["access_token"].as_str().unwrap().to_string();
     let admin = app.admin_token().await;
-    let deleted = app
-        .request(
-            Method::DELETE,
-            &format!("/api/v1/clients/{id}"),
-            Some(&admin),
-            None,
-        )
-        .await;
+    let deleted = revoke(&app, &admin, &id).await;
     assert_eq!(deleted.status(), 204);
     assert_refused(&app, &token, "revoked client").await;
     problem(
@@ -483,14 +455,7 @@ async fn a_revoked_client_is_refused_while_its_token_is_still_valid() {
         "invalid_credentials",
     )
     .await;
-    let again = app
-        .request(
-            Method::DELETE,
-            &format!("/api/v1/clients/{id}"),
-            Some(&admin),
-            None,
-        )
-        .await;
+    let again = revoke(&app, &admin, &id).await;
     problem(again, 404, "not_found").await;
 }
 
@@ -540,17 +505,33 @@ async fn a_rotated_client_secret_ends_the_old_secret_and_its_tokens() {
         )
         .await;
     problem(nobody, 404, "not_found").await;
-    let revoked = app
-        .request(
-            Method::DELETE,
-            &format!("/api/v1/clients/{id}"),
-            Some(&admin),
-            None,
-        )
-        .await;
+    let revoked = revoke(&app, &admin, &id).await;
     assert_eq!(revoked.status(), 204);
     let rotated_revoked = app.request(Method::POST, &path, Some(&admin), None).await;
     problem(rotated_revoked, 409, "conflict").await;
+}
+
+/// `n` logins with a wrong password, one after another, each answered 401.
+async fn fail_logins(app: &TestApp, username: &str, n: usize) {
+    for _ in 0..n {
+        problem(
+            app.login(username, "wrong-password").await,
+            401,
+            "invalid_credentials",
+        )
+        .await;
+    }
+}
+
+/// An admin's DELETE of an API client, by record id or client id.
+async fn revoke(app: &TestApp, admin: &str, id: &str) -> reqwest::Response {
+    app.request(
+        Method::DELETE,
+        &format!("/api/v1/clients/{id}"),
+        Some(admin),
+        None,
+    )
+    .await
 }
 
 /// Sends `n` logins at once; the statuses, in no order.
@@ -586,14 +567,7 @@ async fn concurrent_wrong_passwords_get_at_most_ten_checks() {
 
     // After nine failures one check is left, however many arrive at once.
     let other = app.user("viewer", None).await;
-    for _ in 0..9 {
-        problem(
-            app.login(&other.username, "wrong-password").await,
-            401,
-            "invalid_credentials",
-        )
-        .await;
-    }
+    fail_logins(&app, &other.username, 9).await;
     let statuses = burst(&app, 100, &other.username, "wrong-password").await;
     assert_eq!(count(&statuses, 401), 1, "{statuses:?}");
     assert_eq!(count(&statuses, 429), 99, "{statuses:?}");
@@ -603,14 +577,7 @@ async fn concurrent_wrong_passwords_get_at_most_ten_checks() {
 async fn an_admin_unlocks_a_locked_account() {
     let app = spawn_app().await;
     let viewer = app.user("viewer", None).await;
-    for _ in 0..10 {
-        problem(
-            app.login(&viewer.username, "wrong-password").await,
-            401,
-            "invalid_credentials",
-        )
-        .await;
-    }
+    fail_logins(&app, &viewer.username, 10).await;
     problem(
         app.login(&viewer.username, &viewer.password).await,
         429,
