@@ -10,6 +10,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod headers;
+pub mod malloc;
 pub mod metrics;
 pub mod openapi;
 pub mod ratelimit;

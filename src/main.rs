@@ -68,7 +68,7 @@ fn settings() -> anyhow::Result<Settings> {
 }
 
 fn serve() -> anyhow::Result<()> {
-    limit_malloc_arenas();
+    portal_api::malloc::limit_arenas();
     let settings = settings()?;
     let backend = db::Backend::from_url(&settings.database_url)?;
     actix_web::rt::System::new().block_on(async move {
@@ -196,23 +196,3 @@ fn generate_demo(args: Vec<String>) -> anyhow::Result<()> {
     );
     Ok(())
 }
-
-/// glibc gives threads that allocate at once arenas of their own, up to eight per core; the
-/// database threads' result sets then leave memory spread over all of them. Two arenas keep
-/// the service's footprint down. `MALLOC_ARENA_MAX` in the environment still decides.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn limit_malloc_arenas() {
-    extern "C" {
-        fn mallopt(param: std::ffi::c_int, value: std::ffi::c_int) -> std::ffi::c_int;
-    }
-    const M_ARENA_MAX: std::ffi::c_int = -8;
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        // SAFETY: mallopt only tunes the allocator; it is called before any other thread runs.
-        unsafe {
-            mallopt(M_ARENA_MAX, 2);
-        }
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn limit_malloc_arenas() {}

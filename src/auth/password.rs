@@ -55,19 +55,6 @@ pub struct Busy;
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// Has glibc give every allocation of 4 MiB or more its own mapping, returned to the system
-/// when freed. By default glibc raises that threshold to the size of the first such block
-/// freed, so later hash memories came from the shared heaps, where small allocations of
-/// other threads split the freed blocks: a flood of 400 logins left 680 MiB resident with
-/// four hashing threads. With the fixed threshold it peaks near 140 MiB and falls back.
-fn large_allocations_from_the_os() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes a tuning parameter of the allocator; it is thread-safe.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
-    }
-}
-
 /// A fixed number of threads that hash and check passwords for requests.
 ///
 /// Each hash holds [`MEMORY_KIB`] of memory while it runs, so the number of threads bounds
@@ -84,7 +71,7 @@ impl PasswordPool {
     /// Starts `threads` hashing threads; requests wait up to `wait` for one of them.
     pub fn start(threads: usize, wait: Duration) -> std::io::Result<Self> {
         let threads = threads.max(1);
-        large_allocations_from_the_os();
+        crate::malloc::large_allocations_from_the_os();
         let (sender, receiver) = mpsc::channel::<Job>();
         let receiver = Arc::new(Mutex::new(receiver));
         for i in 0..threads {
