@@ -1,9 +1,12 @@
-//! Command line: `serve` (default), `migrate`, `openapi`, `healthcheck`.
+//! Command line: `serve` (default), `migrate`, `openapi`, `create-user`, `generate-demo`,
+//! `healthcheck`; `--help` on each.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::ExitCode;
 use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
 
 use portal_api::auth::accounts::{self, NewAccount};
 use portal_api::auth::password;
@@ -13,44 +16,72 @@ use portal_api::domain::account::{parse_name, Username};
 use portal_api::startup::{prepare_database, Application};
 use portal_api::{db, openapi, telemetry};
 
-const USAGE: &str = "\
-portal-api: the provincial e-portal service
+/// The provincial e-portal service. Configuration comes from the environment (see README.md).
+#[derive(Debug, Parser)]
+#[command(name = "portal-api", version, about)]
+struct Cli {
+    /// What to do; without one, serve.
+    #[command(subcommand)]
+    command: Option<Command>,
+}
 
-Usage: portal-api [COMMAND]
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the HTTP API (the default).
+    Serve,
+    /// Apply database migrations and load reference data into a new database, then exit.
+    Migrate,
+    /// Print the OpenAPI document as JSON.
+    Openapi,
+    /// Create a user account; the password is read from standard input.
+    CreateUser(CreateUser),
+    /// Fill the configured database with realistic demonstration data.
+    GenerateDemo(GenerateDemo),
+    /// Exit 0 when the service on PORTAL_ADDR's port is ready (for container health checks).
+    Healthcheck,
+}
 
-Commands:
-  serve        serve the HTTP API (the default)
-  migrate      apply database migrations and load reference data into a new database, then exit
-  openapi      print the OpenAPI document as JSON
-  create-user --username NAME --role admin|editor|officer|viewer [--unit CODE] [--display-name NAME]
-               create a user account; the password is read from standard input
-  generate-demo --submissions N --questions M [--seed S]
-               fill the configured database with realistic demonstration data
-  healthcheck  ask the running service on PORTAL_ADDR's port whether it is ready (for containers)
-  help         print this text
+#[derive(Debug, Args)]
+struct CreateUser {
+    /// Login name: 3–64 characters of a-z, 0-9, `.`, `_`, `-`, `@`; stored in lower case.
+    #[arg(long)]
+    username: String,
+    /// admin, editor, officer or viewer.
+    #[arg(long)]
+    role: String,
+    /// The unit's code; required for officers.
+    #[arg(long)]
+    unit: Option<String>,
+    /// The name shown to colleagues (the username when absent).
+    #[arg(long)]
+    display_name: Option<String>,
+}
 
-Configuration comes from the environment; see README.md.";
+#[derive(Debug, Args)]
+struct GenerateDemo {
+    /// How many submissions to add.
+    #[arg(long, default_value_t = 0)]
+    submissions: usize,
+    /// How many questions to add.
+    #[arg(long, default_value_t = 0)]
+    questions: usize,
+    /// Seed of the random choices, for the same data again.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
 
 fn main() -> ExitCode {
-    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
-    let result = match command.as_str() {
-        "serve" => serve(),
-        "migrate" => migrate(),
-        "openapi" => {
+    let cli = Cli::parse();
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(),
+        Command::Migrate => migrate(),
+        Command::Openapi => {
             print!("{}", openapi::document_json());
             Ok(())
         }
-        "healthcheck" => healthcheck(),
-        "create-user" => create_user(std::env::args().skip(2).collect()),
-        "generate-demo" => generate_demo(std::env::args().skip(2).collect()),
-        "help" | "--help" | "-h" => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        other => {
-            eprintln!("unknown command {other:?}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
+        Command::Healthcheck => healthcheck(),
+        Command::CreateUser(args) => create_user(args),
+        Command::GenerateDemo(args) => generate_demo(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -110,34 +141,16 @@ fn healthcheck() -> anyhow::Result<()> {
 
 /// Creates a user from the command line; the password comes from standard input so that it
 /// stays out of the shell history and the process list.
-fn create_user(args: Vec<String>) -> anyhow::Result<()> {
-    let mut username = None;
-    let mut role = None;
-    let mut unit = None;
-    let mut display_name = None;
-    let mut args = args.into_iter();
-    while let Some(flag) = args.next() {
-        let value = args
-            .next()
-            .ok_or_else(|| anyhow::anyhow!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--username" => username = Some(value),
-            "--role" => role = Some(value),
-            "--unit" => unit = Some(value),
-            "--display-name" => display_name = Some(value),
-            other => anyhow::bail!("unknown option {other}\n\n{USAGE}"),
-        }
-    }
+fn create_user(args: CreateUser) -> anyhow::Result<()> {
     let username =
-        Username::parse(&username.ok_or_else(|| anyhow::anyhow!("--username is required"))?)
-            .map_err(|why| anyhow::anyhow!("--username {why}"))?;
-    let role = role.ok_or_else(|| anyhow::anyhow!("--role is required"))?;
-    let role = Role::parse(&role)
+        Username::parse(&args.username).map_err(|why| anyhow::anyhow!("--username {why}"))?;
+    let role = Role::parse(&args.role)
         .ok_or_else(|| anyhow::anyhow!("--role must be admin, editor, officer or viewer"))?;
-    let display_name = match display_name {
+    let display_name = match args.display_name {
         Some(n) => parse_name(&n, 200).map_err(|why| anyhow::anyhow!("--display-name {why}"))?,
         None => username.to_string(),
     };
+    let unit = args.unit;
     let mut line = String::new();
     std::io::stdin().read_line(&mut line)?;
     let password = line.trim_end_matches(['\r', '\n']);
@@ -166,25 +179,12 @@ fn create_user(args: Vec<String>) -> anyhow::Result<()> {
 }
 
 /// Fills the database with demonstration data.
-fn generate_demo(args: Vec<String>) -> anyhow::Result<()> {
-    let (mut submissions, mut questions, mut seed) = (0usize, 0usize, 42u64);
-    let mut args = args.into_iter();
-    while let Some(flag) = args.next() {
-        let value = args
-            .next()
-            .ok_or_else(|| anyhow::anyhow!("{flag} needs a value"))?;
-        let number = || {
-            value
-                .parse::<u64>()
-                .map_err(|_| anyhow::anyhow!("{flag} needs a whole number"))
-        };
-        match flag.as_str() {
-            "--submissions" => submissions = number()? as usize,
-            "--questions" => questions = number()? as usize,
-            "--seed" => seed = number()?,
-            other => anyhow::bail!("unknown option {other}\n\n{USAGE}"),
-        }
-    }
+fn generate_demo(args: GenerateDemo) -> anyhow::Result<()> {
+    let GenerateDemo {
+        submissions,
+        questions,
+        seed,
+    } = args;
     let settings = settings()?;
     let pool = db::connect(&settings.database_url, 1)?;
     prepare_database(&pool, &settings)?;

@@ -1,4 +1,5 @@
-//! The command line: first start without a configured admin password, and `create-user`.
+//! The command line: first start without a configured admin password, `create-user`,
+//! `generate-demo`, and `--help` on every command.
 
 #[allow(dead_code)]
 #[path = "api/helpers.rs"]
@@ -174,6 +175,31 @@ async fn generate_demo_fills_the_database_with_usable_data() {
         "not_found",
     )
     .await;
+}
+
+#[tokio::test]
+async fn every_command_explains_itself_with_help() {
+    let db = TestDb::create();
+    for (command, mentions) in [
+        ("serve", "Serve the HTTP API"),
+        ("migrate", "migrations"),
+        ("openapi", "OpenAPI"),
+        ("create-user", "--username"),
+        ("generate-demo", "--submissions"),
+        ("healthcheck", "ready"),
+    ] {
+        let out = portal_api(&db, &[command, "--help"], "");
+        assert!(out.status.success(), "{command}: {}", text(&out));
+        assert!(text(&out).contains(mentions), "{command}: {}", text(&out));
+    }
+    let top = portal_api(&db, &["--help"], "");
+    assert!(top.status.success());
+    assert!(text(&top).contains("create-user"), "{}", text(&top));
+    let unknown = portal_api(&db, &["no-such-command"], "");
+    assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown));
+    let missing = portal_api(&db, &["create-user", "--username", "op3"], "");
+    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
+    assert!(text(&missing).contains("--role"), "{}", text(&missing));
 }
 
 /// The admin password a first start printed in its log.
