@@ -4,8 +4,11 @@ use std::collections::HashMap;
 use std::net::TcpListener;
 use std::sync::{Arc, OnceLock};
 
+use actix_web::body::MessageBody;
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use utoipa_actix_web::AppExt;
@@ -222,6 +225,7 @@ fn serve(
                     .config(utoipa_swagger_ui::Config::default().validator_url("none")),
             )
             .default_service(web::to(not_found))
+            .wrap(from_fn(head_as_get))
             .wrap(from_fn(cors::cors))
             .wrap(from_fn(telemetry::observe))
     })
@@ -238,6 +242,19 @@ fn serve(
         .workers(workers)
         .max_connections(limits.max_connections.div_ceil(workers).max(1));
     Ok(server.run())
+}
+
+/// Answers HEAD wherever GET is answered (load balancers probe with it): the request is
+/// routed as a GET, and the connection, which remembers that it was a HEAD, sends the
+/// answer's head without its body. Logs and metrics still say HEAD.
+async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
+    next.call(req).await
 }
 
 /// Answers what no route took: 405 when the path exists for other methods, else 404.

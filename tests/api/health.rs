@@ -96,3 +96,51 @@ async fn metrics_count_requests_by_route_template_and_show_the_pool() {
         "raw paths must not become series"
     );
 }
+
+/// Sends one raw request and reads the whole answer (the connection is closed after it).
+async fn raw(address: &str, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn head_is_answered_wherever_get_is_without_a_body() {
+    let app = spawn_app().await;
+    for path in ["/health/live", "/api/v1/units", "/api/v1/public/articles"] {
+        let answer = raw(
+            &app.address,
+            &format!("HEAD {path} HTTP/1.1\r\nHost: portal\r\nConnection: close\r\n\r\n"),
+        )
+        .await;
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 200"), "{path}: {head}");
+        assert!(
+            head.to_ascii_lowercase().contains("x-frame-options: deny"),
+            "{path}: {head}"
+        );
+        assert!(body.is_empty(), "{path}: a body came with HEAD: {body:?}");
+    }
+    // A path that has no GET still answers 405 to HEAD, naming what it has.
+    let answer = raw(
+        &app.address,
+        "HEAD /api/v1/auth/token HTTP/1.1\r\nHost: portal\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 405"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("allow: post"),
+        "{answer}"
+    );
+    // The metrics count it as HEAD.
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("method=\"HEAD\",route=\"/health/live\",status=\"200\""),
+        "{metrics}"
+    );
+}
