@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{Json, Query};
 use super::Page;
-use crate::auth::accounts::{check_unit, client_login_key, random_token};
+use crate::auth::accounts::{check_unit, random_token, rotate_client_secret};
 use crate::auth::policy::{Action, Role};
 use crate::auth::{password, Principal};
 use crate::db::{self, accounts::ApiClient, accounts::NewApiClient};
@@ -228,22 +228,7 @@ pub async fn rotate_secret(
     let (secret, secret_hash) = new_secret(&state).await?;
     let client = state
         .writer
-        .write(move |conn| {
-            conn.transaction(|conn| {
-                let client = db::accounts::find_client(conn, &id)?
-                    .ok_or_else(|| ApiError::not_found("API client"))?;
-                if client.revoked_at.is_some() {
-                    return Err(ApiError::Conflict(
-                        "This API client is revoked; create a new one".into(),
-                    ));
-                }
-                db::accounts::rotate_client_secret(conn, &client.id, &secret_hash)?;
-                db::login_failures::clear(conn, &client_login_key(&client.client_id))?;
-                db::accounts::find_client(conn, &client.id)?.ok_or_else(|| {
-                    ApiError::Internal(anyhow::anyhow!("client {id} vanished in its rotation"))
-                })
-            })
-        })
+        .write(move |conn| rotate_client_secret(conn, &id, &secret_hash))
         .await?;
     state
         .accounts

@@ -203,6 +203,29 @@ pub fn unlock_user(conn: &mut DbConnection, id: &str) -> Result<(), ApiError> {
     )?)
 }
 
+/// Gives a client (by record id or client id) a new secret hash: tokens issued with the old
+/// secret end and its counted login attempts are forgotten. A revoked client is a conflict.
+pub fn rotate_client_secret(
+    conn: &mut DbConnection,
+    id: &str,
+    secret_hash: &str,
+) -> Result<accounts::ApiClient, ApiError> {
+    conn.transaction(|conn| {
+        let client =
+            accounts::find_client(conn, id)?.ok_or_else(|| ApiError::not_found("API client"))?;
+        if client.revoked_at.is_some() {
+            return Err(ApiError::Conflict(
+                "This API client is revoked; create a new one".into(),
+            ));
+        }
+        accounts::rotate_client_secret(conn, &client.id, secret_hash)?;
+        login_failures::clear(conn, &client_login_key(&client.client_id))?;
+        accounts::find_client(conn, &client.id)?.ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("client {id} vanished in its rotation"))
+        })
+    })
+}
+
 /// On a database with no user, creates `admin` with the given password or a generated one.
 /// Returns the generated password, which the caller shows once.
 pub fn bootstrap_admin(
