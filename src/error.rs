@@ -329,9 +329,23 @@ impl From<diesel::r2d2::PoolError> for ApiError {
     }
 }
 
-impl From<crate::auth::password::Busy> for ApiError {
-    fn from(_: crate::auth::password::Busy) -> Self {
-        Self::Overloaded { retry_after: 1 }
+impl From<crate::db::DbError> for ApiError {
+    fn from(e: crate::db::DbError) -> Self {
+        use crate::db::DbError;
+        match e {
+            DbError::Query(e) => e.into(),
+            DbError::NoConnection(e) => e.into(),
+            DbError::Internal(why) => Self::Internal(anyhow::anyhow!(why)),
+            e @ (DbError::Busy | DbError::NotStored | DbError::Missing | DbError::NoAnswer) => {
+                Self::Unavailable(e.to_string())
+            }
+        }
+    }
+}
+
+impl From<crate::domain::access::Forbidden> for ApiError {
+    fn from(_: crate::domain::access::Forbidden) -> Self {
+        Self::Forbidden
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod auth;
 pub mod cache;
+pub mod clock;
 pub mod config;
 pub mod cors;
 pub mod db;
@@ -15,5 +16,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod ratelimit;
 pub mod references;
+pub mod service;
 pub mod startup;
+pub mod state;
 pub mod telemetry;

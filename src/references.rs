@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 use chrono::{Days, NaiveDate};
 use diesel::QueryResult;
 
-use crate::auth::accounts::unit_refusal;
 use crate::db::{self, DbConnection};
 use crate::domain::calendar::WorkingCalendar;
+use crate::domain::reference::unit_refusal;
 use crate::error::{ApiError, FieldError};
 
 /// How long a copy is used.
@@ -118,7 +118,9 @@ impl ReferenceCache {
             return Ok(fresh.clone());
         }
         let generation = self.generation.load(Ordering::Acquire);
-        let loaded = Arc::new(db::run(pool, move |conn| Ok(References::load(conn, day)?)).await?);
+        let loaded = Arc::new(
+            db::run::<_, ApiError, _>(pool, move |conn| Ok(References::load(conn, day)?)).await?,
+        );
         let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
         // Checked under the lock that `invalidate` also takes: a copy read while this
         // instance changed a reference is used once, never kept.

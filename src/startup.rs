@@ -18,47 +18,15 @@ use crate::auth::password::PasswordPool;
 use crate::auth::token::TokenKeys;
 use crate::auth::{accounts, AccountCache};
 use crate::cache::PublicCache;
+use crate::clock::Clock;
 use crate::config::{Environment, Settings};
 use crate::db::writer::{Writer, WriterThread};
 use crate::db::{self, DbPool};
 use crate::error::{self, ApiError};
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
+use crate::state::{AppState, BODY_LIMIT};
 use crate::{api, cors, openapi, telemetry};
-
-/// Largest request body accepted, JSON or not.
-pub const BODY_LIMIT: usize = 1024 * 1024;
-
-/// What every handler can reach.
-pub struct AppState {
-    /// Database connections.
-    pub pool: DbPool,
-    /// The settings the service started with.
-    pub settings: Settings,
-    /// Request metrics.
-    pub metrics: Metrics,
-    /// Keys that sign and check access tokens.
-    pub tokens: TokenKeys,
-    /// The threads that hash and check passwords, a bounded number at once.
-    pub passwords: PasswordPool,
-    /// Recently checked accounts, so a token is not a database read on every request.
-    pub accounts: AccountCache,
-    /// The per-address limit on asking questions.
-    pub question_limit: RateLimiter,
-    /// Group commit for the high-volume inserts (questions, submissions).
-    pub writer: Writer,
-    /// Recently answered public article pages.
-    pub public_cache: PublicCache,
-    /// Units, categories and holidays as new questions are checked against them.
-    pub references: crate::references::ReferenceCache,
-}
-
-impl AppState {
-    /// The current time (UTC) for deadlines and overdue checks.
-    pub fn now(&self) -> chrono::NaiveDateTime {
-        self.settings.fixed_now.unwrap_or_else(db::now)
-    }
-}
 
 /// A built service, bound to its port, ready to run.
 pub struct Application {
@@ -93,6 +61,7 @@ impl Application {
             .context("cannot start the password threads")?;
         let state = web::Data::new(AppState {
             pool: pool.clone(),
+            clock: Clock::fixed_or_system(settings.fixed_now),
             settings,
             metrics: Metrics::default(),
             tokens,
@@ -165,11 +134,12 @@ fn signing_secret(settings: &Settings) -> Vec<u8> {
 /// Runs migrations; on a new database loads the reference data and creates the first admin.
 pub fn prepare_database(pool: &DbPool, settings: &Settings) -> anyhow::Result<()> {
     let mut conn = pool.get().context("cannot get a database connection")?;
+    let now = Clock::fixed_or_system(settings.fixed_now).now();
     let applied = db::migrate(&mut conn)?;
     if applied > 0 {
         tracing::info!(applied, "database migrations applied");
     }
-    if let Some(report) = db::seed::seed_if_empty(&mut conn)? {
+    if let Some(report) = db::seed::seed_if_empty(&mut conn, now)? {
         tracing::info!(
             units = report.units,
             categories = report.categories,
@@ -178,7 +148,7 @@ pub fn prepare_database(pool: &DbPool, settings: &Settings) -> anyhow::Result<()
             "reference data loaded into the new database"
         );
     }
-    match accounts::bootstrap_admin(&mut conn, settings.admin_password.as_ref())? {
+    match accounts::bootstrap_admin(&mut conn, settings.admin_password.as_ref(), now)? {
         Some(Some(generated)) => tracing::warn!(
             username = "admin",
             password = %generated,

@@ -15,7 +15,7 @@ use tracing_subscriber::EnvFilter;
 use crate::config::Environment;
 use crate::error::ApiError;
 use crate::error::{problem_response, Problem, PROBLEM_JSON};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::{headers, metrics};
 
 /// Header carrying the request id, in and out.

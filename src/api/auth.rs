@@ -14,7 +14,7 @@ use crate::db::{self, accounts, login_failures};
 use crate::domain::account::Username;
 use crate::error::{ApiError, Problem};
 use crate::ratelimit::client_address;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Login attempts allowed per login name within [`LOCKOUT_WINDOW_MINUTES`].
 pub const MAX_FAILURES: i64 = 10;
@@ -189,14 +189,15 @@ pub async fn token(
         per_login: MAX_FAILURES,
         per_address: state.settings.login_failures_per_address,
     };
-    let (request, target, attempt) = db::run(&state.pool, move |conn| {
-        let target = lookup(conn, &request)?;
-        let attempt =
-            login_failures::admit(conn, &target.key, address.as_deref(), db::now(), limits)?
-                .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
-        Ok((request, target, attempt))
-    })
-    .await?;
+    let (request, target, attempt) = state
+        .read(move |conn| {
+            let target = lookup(conn, &request)?;
+            let attempt =
+                login_failures::admit(conn, &target.key, address.as_deref(), db::now(), limits)?
+                    .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
+            Ok((request, target, attempt))
+        })
+        .await?;
 
     let hash = target.hash;
     let checked = state
@@ -219,10 +220,9 @@ pub async fn token(
     let verified = match checked {
         Ok(verified) => verified,
         Err(busy) => {
-            db::run(&state.pool, move |conn| {
-                Ok(login_failures::withdraw(conn, attempt)?)
-            })
-            .await?;
+            state
+                .read(move |conn| Ok(login_failures::withdraw(conn, attempt)?))
+                .await?;
             return Err(busy.into());
         }
     };
@@ -231,10 +231,9 @@ pub async fn token(
         return Err(ApiError::InvalidCredentials);
     };
     let key = target.key;
-    db::run(&state.pool, move |conn| {
-        Ok(login_failures::succeeded(conn, &key, attempt)?)
-    })
-    .await?;
+    state
+        .read(move |conn| Ok(login_failures::succeeded(conn, &key, attempt)?))
+        .await?;
     state.accounts.forget(&subject.sub);
     let access_token = state.tokens.issue(
         subject.sub,

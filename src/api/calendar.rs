@@ -14,7 +14,7 @@ use crate::db::{self, holidays::Holiday, holidays::NewHoliday};
 use crate::domain::account::{parse_name, parse_text};
 use crate::domain::calendar::{local_date, HolidayKind, SkippedDay};
 use crate::error::{ApiError, FieldError, Problem};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Which year's calendar to list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -71,10 +71,9 @@ pub async fn list_holidays(
     if !(1900..=9999).contains(&year) {
         return Err(ApiError::invalid_field("year", "must be from 1900 to 9999"));
     }
-    let holidays = db::run(&state.pool, move |conn| {
-        Ok(db::holidays::list_year(conn, year)?)
-    })
-    .await?;
+    let holidays = state
+        .read(move |conn| Ok(db::holidays::list_year(conn, year)?))
+        .await?;
     Ok(web::Json(Page::complete(
         holidays.into_iter().map(HolidayResponse::from).collect(),
     )))
@@ -148,10 +147,9 @@ pub async fn deadline(
     let until = from
         .checked_add_days(Days::new(3 * 366))
         .unwrap_or(NaiveDate::MAX);
-    let calendar = db::run(&state.pool, move |conn| {
-        Ok(db::holidays::calendar(conn, from, until)?)
-    })
-    .await?;
+    let calendar = state
+        .read(move |conn| Ok(db::holidays::calendar(conn, from, until)?))
+        .await?;
     let d = calendar.deadline(from, working_days);
     // Dates are answered as RFC 3339 full-dates, which have four-digit years.
     if d.due_date.year() > 9999 {
@@ -223,7 +221,6 @@ pub async fn put_holiday(
     let source =
         parse_text(&req.source, 500).map_err(|why| ApiError::invalid_field("source", why))?;
     let (created, holiday) = state
-        .writer
         .write(move |conn| {
             conn.transaction(|conn| {
                 let created = db::holidays::put(
@@ -270,10 +267,9 @@ pub async fn delete_holiday(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Action::ManageHolidays)?;
     let date = parse_date(&date)?;
-    let removed = db::run(&state.pool, move |conn| {
-        Ok(db::holidays::delete(conn, date)?)
-    })
-    .await?;
+    let removed = state
+        .read(move |conn| Ok(db::holidays::delete(conn, date)?))
+        .await?;
     state.references.invalidate();
     if removed {
         Ok(HttpResponse::NoContent().finish())

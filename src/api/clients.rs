@@ -14,7 +14,7 @@ use crate::auth::{password, Principal};
 use crate::db::{self, accounts::ApiClient, accounts::NewApiClient};
 use crate::domain::account::parse_name;
 use crate::error::{ApiError, Problem};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A new API client for an agency's own portal.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -125,7 +125,6 @@ pub async fn create_client(
     let (secret, secret_hash) = new_secret(&state).await?;
     let unit = req.unit;
     let client = state
-        .writer
         .write(move |conn| {
             conn.transaction(|conn| {
                 check_unit(conn, Role::Officer, Some(&unit))?;
@@ -168,10 +167,9 @@ pub async fn list_clients(
 ) -> Result<web::Json<Page<ClientResponse>>, ApiError> {
     principal.require(Action::ManageClients)?;
     let include_revoked = query.include_revoked.unwrap_or(false);
-    let clients = db::run(&state.pool, move |conn| {
-        Ok(db::accounts::list_clients(conn, include_revoked)?)
-    })
-    .await?;
+    let clients = state
+        .read(move |conn| Ok(db::accounts::list_clients(conn, include_revoked)?))
+        .await?;
     Ok(web::Json(Page::complete(
         clients.into_iter().map(ClientResponse::from).collect(),
     )))
@@ -192,11 +190,10 @@ pub async fn delete_client(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Action::ManageClients)?;
     let id = id.into_inner();
-    let revoked = db::run(&state.pool, move |conn| {
-        Ok(db::accounts::revoke_client(conn, &id, db::now())?)
-    })
-    .await?
-    .ok_or_else(|| ApiError::not_found("API client"))?;
+    let revoked = state
+        .read(move |conn| Ok(db::accounts::revoke_client(conn, &id, db::now())?))
+        .await?
+        .ok_or_else(|| ApiError::not_found("API client"))?;
     state
         .accounts
         .forget(&format!("client:{}", revoked.client_id));
@@ -227,7 +224,6 @@ pub async fn rotate_secret(
     let id = id.into_inner();
     let (secret, secret_hash) = new_secret(&state).await?;
     let client = state
-        .writer
         .write(move |conn| rotate_client_secret(conn, &id, &secret_hash))
         .await?;
     state

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use crate::db;
 use crate::error::{ApiError, Problem};
 use crate::metrics::PoolFigures;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A probe's answer.
 #[derive(Debug, Serialize, ToSchema)]

@@ -17,7 +17,7 @@ use crate::domain::calendar::{day_start_utc, local_date};
 use crate::domain::compliance::{self, Period, PeriodStatus};
 use crate::domain::reference::Cadence;
 use crate::error::{ApiError, FieldError, Problem};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A recurring duty of a unit.
 #[derive(Debug, Serialize, ToSchema)]
@@ -97,10 +97,9 @@ pub async fn list_obligations(
     query: Query<ObligationQuery>,
 ) -> Result<web::Json<Page<ObligationResponse>>, ApiError> {
     let unit = readable_unit(&principal, query.into_inner().unit)?;
-    let list = db::run(&state.pool, move |conn| {
-        Ok(db::obligations::list(conn, unit.as_deref())?)
-    })
-    .await?;
+    let list = state
+        .read(move |conn| Ok(db::obligations::list(conn, unit.as_deref())?))
+        .await?;
     Ok(web::Json(Page::complete(
         list.into_iter().map(Into::into).collect(),
     )))
@@ -224,7 +223,6 @@ pub async fn create_obligation(
     let description = parse_text(&req.description, 2000)
         .map_err(|why| ApiError::invalid_field("description", why))?;
     let obligation = state
-        .writer
         .write(move |conn| {
             conn.transaction(|conn| {
                 crate::auth::accounts::check_unit(conn, Role::Officer, Some(&req.unit))?;
@@ -283,7 +281,6 @@ pub async fn update_obligation(
         .map(|d| parse_text(d, 2000).map_err(|why| ApiError::invalid_field("description", why)))
         .transpose()?;
     let obligation = state
-        .writer
         .write(move |conn| {
             conn.transaction(|conn| {
                 let current = db::obligations::find(conn, id)?
@@ -435,10 +432,11 @@ pub async fn obligation_status(
             "must be on or before `to`, at most five years earlier",
         )));
     }
-    let statuses = db::run(&state.pool, move |conn| {
-        let obligations = db::obligations::list(conn, unit.as_deref())?;
-        period_statuses(conn, &obligations, from, to, today)
-    })
-    .await?;
+    let statuses = state
+        .read(move |conn| {
+            let obligations = db::obligations::list(conn, unit.as_deref())?;
+            period_statuses(conn, &obligations, from, to, today)
+        })
+        .await?;
     Ok(web::Json(Page::complete(statuses)))
 }

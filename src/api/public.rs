@@ -9,11 +9,10 @@ use super::extract::Query;
 use super::submissions::{after_cursor, filter_of, parse_after};
 use super::{page_limit, split_page, Page};
 use crate::db::submissions::{self as store, Submission};
-use crate::db::{self};
 use crate::domain::content::Attachment;
 use crate::domain::submission::Status;
 use crate::error::{ApiError, Problem};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A published article. No workflow notes, no internal names.
 #[derive(Debug, Serialize, ToSchema)]
@@ -127,15 +126,16 @@ async fn article_page(state: &AppState, query: ArticleQuery) -> Result<Page<Arti
     else {
         return Ok(Page::complete(Vec::new()));
     };
-    let mut items = db::run(&state.pool, move |conn| {
-        Ok(store::list_published(
-            conn,
-            &filter,
-            after.as_ref(),
-            limit as i64 + 1,
-        )?)
-    })
-    .await?;
+    let mut items = state
+        .read(move |conn| {
+            Ok(store::list_published(
+                conn,
+                &filter,
+                after.as_ref(),
+                limit as i64 + 1,
+            )?)
+        })
+        .await?;
     let next = split_page(&mut items, limit, |last| {
         after_cursor(last.published_at.unwrap_or(last.updated_at), &last.id)
     });
@@ -157,7 +157,7 @@ pub async fn get_article(
     id: web::Path<String>,
 ) -> Result<web::Json<Article>, ApiError> {
     let id = id.into_inner();
-    let found = db::run(&state.pool, move |conn| Ok(store::find(conn, &id)?)).await?;
+    let found = state.read(move |conn| Ok(store::find(conn, &id)?)).await?;
     found
         .filter(|s| s.status == Status::Published)
         .map(|s| web::Json(s.into()))
@@ -217,10 +217,9 @@ pub async fn feed(
         category: query.category.clone(),
         ..Default::default()
     };
-    let items = db::run(&state.pool, move |conn| {
-        Ok(store::list_published(conn, &filter, None, FEED_SIZE)?)
-    })
-    .await?;
+    let items = state
+        .read(move |conn| Ok(store::list_published(conn, &filter, None, FEED_SIZE)?))
+        .await?;
     let info = req.connection_info();
     let base = format!("{}://{}", info.scheme(), info.host());
     let self_url = format!("{base}{}", req.uri());

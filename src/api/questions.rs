@@ -26,7 +26,7 @@ use crate::domain::question::{
 };
 use crate::error::{ApiError, FieldError, Problem};
 use crate::ratelimit::client_address;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Who asks.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -213,7 +213,6 @@ pub async fn ask(
         .calendar
         .deadline_after(now.and_utc(), u32::try_from(days).unwrap_or(15));
     let question = state
-        .writer
         .insert_one(move |conn| {
             let mut question = Question {
                 id: uuid::Uuid::new_v4().to_string(),
@@ -372,14 +371,15 @@ async fn tracked(
         return Err(not_found());
     };
     let code = normalize_tracking_code(code);
-    let found = db::run(&state.pool, move |conn| {
-        let Some(q) = store::find_by_code(conn, &code)? else {
-            return Ok(None);
-        };
-        let replies = store::replies_of(conn, &q.id)?;
-        Ok(Some((q, replies)))
-    })
-    .await?;
+    let found = state
+        .read(move |conn| {
+            let Some(q) = store::find_by_code(conn, &code)? else {
+                return Ok(None);
+            };
+            let replies = store::replies_of(conn, &q.id)?;
+            Ok(Some((q, replies)))
+        })
+        .await?;
     match found {
         Some((q, replies)) if constant_time_eq(&q.access_key_hash, &key_hash(&key)) => {
             Ok((q, replies))
@@ -466,18 +466,19 @@ pub async fn rate(
         .filter(|c| !c.is_empty());
     let id = q.id.clone();
     let now = state.now();
-    let (q, replies) = db::run(&state.pool, move |conn| {
-        if !store::rate(conn, &id, score, comment.as_deref(), now)? {
-            let q = store::find(conn, &id)?.ok_or_else(|| ApiError::not_found("Question"))?;
-            return Err(ApiError::Conflict(if q.rating_score.is_some() {
-                "This answer has been rated already".into()
-            } else {
-                "There is no answer to rate yet".into()
-            }));
-        }
-        store::find_with_replies(conn, &id)?.ok_or_else(|| ApiError::not_found("Question"))
-    })
-    .await?;
+    let (q, replies) = state
+        .read(move |conn| {
+            if !store::rate(conn, &id, score, comment.as_deref(), now)? {
+                let q = store::find(conn, &id)?.ok_or_else(|| ApiError::not_found("Question"))?;
+                return Err(ApiError::Conflict(if q.rating_score.is_some() {
+                    "This answer has been rated already".into()
+                } else {
+                    "There is no answer to rate yet".into()
+                }));
+            }
+            store::find_with_replies(conn, &id)?.ok_or_else(|| ApiError::not_found("Question"))
+        })
+        .await?;
     Ok(web::Json(tracking_view(q, replies, state.now())))
 }
 
@@ -615,10 +616,9 @@ async fn visible(
     principal: &Principal,
     id: String,
 ) -> Result<(Question, Vec<Reply>, Actor), ApiError> {
-    let found = db::run(&state.pool, move |conn| {
-        Ok(store::find_with_replies(conn, &id)?)
-    })
-    .await?;
+    let found = state
+        .read(move |conn| Ok(store::find_with_replies(conn, &id)?))
+        .await?;
     found
         .and_then(|(q, r)| actor(principal, &q).map(|a| (q, r, a)))
         .ok_or_else(|| ApiError::not_found("Question"))
@@ -692,13 +692,14 @@ pub async fn list_questions(
         to,
         terms,
     };
-    let (mut items, mut replies) = db::run(&state.pool, move |conn| {
-        let items = store::list(conn, &filter, after.as_ref(), limit as i64 + 1)?;
-        let ids: Vec<String> = items.iter().map(|q| q.id.clone()).collect();
-        let replies = store::replies(conn, &ids)?;
-        Ok((items, replies))
-    })
-    .await?;
+    let (mut items, mut replies) = state
+        .read(move |conn| {
+            let items = store::list(conn, &filter, after.as_ref(), limit as i64 + 1)?;
+            let ids: Vec<String> = items.iter().map(|q| q.id.clone()).collect();
+            let replies = store::replies(conn, &ids)?;
+            Ok((items, replies))
+        })
+        .await?;
     let next = split_page(&mut items, limit, |last| {
         after_cursor(last.received_at, &last.id)
     });
@@ -794,7 +795,6 @@ pub async fn reply(
     let subject = principal.subject.clone();
     let now = state.now();
     let (q, replies) = state
-        .writer
         .write(move |conn| {
             conn.transaction(|conn| {
                 let received = local_date(q.received_at.and_utc());
@@ -887,7 +887,6 @@ pub async fn transition_question(
     };
     let now = state.now();
     let (q, replies) = state
-        .writer
         .write(move |conn| {
             conn.transaction(|conn| {
                 let moved = match action {
@@ -1007,13 +1006,14 @@ pub async fn list_public_questions(
         terms,
         ..Default::default()
     };
-    let (mut items, mut replies) = db::run(&state.pool, move |conn| {
-        let items = store::list_published(conn, &filter, after.as_ref(), limit as i64 + 1)?;
-        let ids: Vec<String> = items.iter().map(|q| q.id.clone()).collect();
-        let replies = store::replies(conn, &ids)?;
-        Ok((items, replies))
-    })
-    .await?;
+    let (mut items, mut replies) = state
+        .read(move |conn| {
+            let items = store::list_published(conn, &filter, after.as_ref(), limit as i64 + 1)?;
+            let ids: Vec<String> = items.iter().map(|q| q.id.clone()).collect();
+            let replies = store::replies(conn, &ids)?;
+            Ok((items, replies))
+        })
+        .await?;
     let next = split_page(&mut items, limit, |last| {
         after_cursor(last.published_at.unwrap_or(last.updated_at), &last.id)
     });
@@ -1041,10 +1041,11 @@ pub async fn get_public_question(
     id: web::Path<String>,
 ) -> Result<web::Json<PublicQuestion>, ApiError> {
     let id = id.into_inner();
-    let found = db::run(&state.pool, move |conn| {
-        Ok(store::find_with_replies(conn, &id)?.filter(|(q, _)| q.status == Status::Published))
-    })
-    .await?;
+    let found = state
+        .read(move |conn| {
+            Ok(store::find_with_replies(conn, &id)?.filter(|(q, _)| q.status == Status::Published))
+        })
+        .await?;
     found
         .map(|(q, r)| web::Json(public_view(q, r)))
         .ok_or_else(|| ApiError::not_found("Question"))

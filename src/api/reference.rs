@@ -13,7 +13,7 @@ use crate::db::{self, categories::Category, units::Unit, units::UnitFilter};
 use crate::domain::account::{parse_name, parse_text, Code};
 use crate::domain::reference::UnitKind;
 use crate::error::{ApiError, Problem};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Filters for the unit list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -113,7 +113,9 @@ pub async fn list_units(
         kind: query.kind,
         active: query.active,
     };
-    let units = db::run(&state.pool, move |conn| Ok(db::units::list(conn, filter)?)).await?;
+    let units = state
+        .read(move |conn| Ok(db::units::list(conn, filter)?))
+        .await?;
     Ok(web::Json(Page::complete(
         units.into_iter().map(UnitResponse::from).collect(),
     )))
@@ -135,7 +137,9 @@ pub async fn get_unit(
 ) -> Result<web::Json<UnitResponse>, ApiError> {
     let code = code.into_inner();
     let lookup = code.clone();
-    let unit = db::run(&state.pool, move |conn| Ok(db::units::find(conn, &lookup)?)).await?;
+    let unit = state
+        .read(move |conn| Ok(db::units::find(conn, &lookup)?))
+        .await?;
     unit.map(|u| web::Json(u.into()))
         .ok_or_else(|| ApiError::not_found(format!("Unit {code:?}")))
 }
@@ -151,7 +155,7 @@ pub async fn get_unit(
 pub async fn list_categories(
     state: web::Data<AppState>,
 ) -> Result<web::Json<Page<CategoryResponse>>, ApiError> {
-    let categories = db::run(&state.pool, |conn| Ok(db::categories::list(conn)?)).await?;
+    let categories = state.read(|conn| Ok(db::categories::list(conn)?)).await?;
     Ok(web::Json(Page::complete(
         categories.into_iter().map(CategoryResponse::from).collect(),
     )))
@@ -230,7 +234,6 @@ pub async fn create_unit(
     let name = parse_name(&req.name, 200).map_err(|why| ApiError::invalid_field("name", why))?;
     let fields = serde_json::to_string(&check_fields(&req.fields)?).map_err(anyhow::Error::from)?;
     let unit = state
-        .writer
         .write(move |conn| {
             conn.transaction(|conn| {
                 if db::units::is_active(conn, code.as_str())?.is_some() {
@@ -304,7 +307,6 @@ pub async fn update_unit(
         ));
     }
     let unit = state
-        .writer
         .write(move |conn| {
             conn.transaction(|conn| {
                 let current = db::units::find(conn, &code)?
@@ -462,7 +464,6 @@ pub async fn create_category(
             .unwrap_or(state.settings.default_answer_days),
     )?;
     let category = state
-        .writer
         .write(move |conn| {
             conn.transaction(|conn| {
                 if db::categories::find(conn, code.as_str())?.is_some() {
@@ -540,13 +541,14 @@ pub async fn update_category(
             .transpose()?,
         updated_at: Some(db::now()),
     };
-    let category = db::run(&state.pool, move |conn| {
-        if !db::categories::update(conn, &code, &changes)? {
-            return Err(ApiError::not_found(format!("Category {code:?}")));
-        }
-        db::categories::find(conn, &code)?.ok_or_else(|| ApiError::not_found("Category"))
-    })
-    .await?;
+    let category = state
+        .read(move |conn| {
+            if !db::categories::update(conn, &code, &changes)? {
+                return Err(ApiError::not_found(format!("Category {code:?}")));
+            }
+            db::categories::find(conn, &code)?.ok_or_else(|| ApiError::not_found("Category"))
+        })
+        .await?;
     state.references.invalidate();
     Ok(web::Json(category.into()))
 }

@@ -19,7 +19,7 @@ use crate::domain::export::csv_text;
 use crate::domain::period::{Month, Quarter, ReportPeriod, WindowKind};
 use crate::domain::reference::UnitKind;
 use crate::error::{ApiError, FieldError, Problem};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Which quarter, over which window, in which format.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -175,12 +175,12 @@ impl Figures {
         let (from, to) = window_bounds(period);
         let other = pool.clone();
         let questions = actix_web::rt::spawn(async move {
-            db::run(&other, move |conn| {
+            db::run::<_, ApiError, _>(&other, move |conn| {
                 Ok(db::stats::question_figures(conn, from, to)?)
             })
             .await
         });
-        let submissions = db::run(pool, move |conn| {
+        let submissions = db::run::<_, ApiError, _>(pool, move |conn| {
             Ok(db::stats::submission_counts(conn, from, to)?)
         })
         .await?;
@@ -513,10 +513,9 @@ pub async fn quarterly(
     let period = quarter.window(query.window.unwrap_or_default());
     let today = local_date(state.now().and_utc());
     let figures = Figures::read(&state.pool, &period).await?;
-    let report = db::run(&state.pool, move |conn| {
-        build_report(conn, period, only.as_deref(), today, figures)
-    })
-    .await?;
+    let report = state
+        .read(move |conn| build_report(conn, period, only.as_deref(), today, figures))
+        .await?;
     if csv {
         let filename = format!(
             "thong-ke-quy-{}-{}-{}.csv",
@@ -574,10 +573,9 @@ pub async fn overview(
     principal.require(Action::ReadAllStatistics)?;
     let now = state.now();
     let month_start = day_start_utc(Month::containing(local_date(now.and_utc())).first_day());
-    let o = db::run(&state.pool, move |conn| {
-        Ok(db::stats::overview(conn, now, month_start)?)
-    })
-    .await?;
+    let o = state
+        .read(move |conn| Ok(db::stats::overview(conn, now, month_start)?))
+        .await?;
     Ok(web::Json(OverviewResponse {
         submissions_by_status: o.submissions_by_status.into_iter().collect(),
         questions_open: o.questions_open,

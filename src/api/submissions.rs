@@ -23,7 +23,7 @@ use crate::domain::content::{
 };
 use crate::domain::submission::{self as workflow, Action, Actor, Refusal, Status};
 use crate::error::{ApiError, FieldError, Problem};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A new content item from a unit.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -365,7 +365,6 @@ pub async fn create_submission(
     let subject = principal.subject.clone();
 
     let outcome = state
-        .writer
         .insert(move |conn| {
             if let Some(key) = &key {
                 match idempotency::claim(conn, &subject, key, &hash, db::now())? {
@@ -593,15 +592,16 @@ pub async fn list_submissions(
     else {
         return Ok(web::Json(Page::complete(Vec::new())));
     };
-    let mut items = db::run(&state.pool, move |conn| {
-        Ok(store::list(
-            conn,
-            &filter,
-            after.as_ref(),
-            limit as i64 + 1,
-        )?)
-    })
-    .await?;
+    let mut items = state
+        .read(move |conn| {
+            Ok(store::list(
+                conn,
+                &filter,
+                after.as_ref(),
+                limit as i64 + 1,
+            )?)
+        })
+        .await?;
     let next = split_page(&mut items, limit, |last| {
         after_cursor(last.created_at, &last.id)
     });
@@ -617,7 +617,7 @@ async fn visible(
     principal: &Principal,
     id: String,
 ) -> Result<(Submission, Actor), ApiError> {
-    let found = db::run(&state.pool, move |conn| Ok(store::find(conn, &id)?)).await?;
+    let found = state.read(move |conn| Ok(store::find(conn, &id)?)).await?;
     found
         .and_then(|s| principal.submission_actor(&s.unit).map(|actor| (s, actor)))
         .ok_or_else(|| ApiError::not_found("Submission"))
@@ -719,7 +719,6 @@ pub async fn update_submission(
     )?;
     let subject = principal.subject.clone();
     let updated = state
-        .writer
         .write(move |conn| {
             conn.transaction(|conn| {
                 if content.category != current.content.category
@@ -805,7 +804,6 @@ pub async fn transition_submission(
     let was_published = current.status == Status::Published;
     let subject = principal.subject.clone();
     let updated = state
-        .writer
         .write(move |conn| {
             conn.transaction(|conn| {
                 if !store::apply_transition(
@@ -915,10 +913,9 @@ pub async fn submission_history(
     id: web::Path<String>,
 ) -> Result<web::Json<HistoryResponse>, ApiError> {
     let (submission, _) = visible(&state, &principal, id.into_inner()).await?;
-    let (revisions, events) = db::run(&state.pool, move |conn| {
-        Ok(store::history(conn, &submission.id)?)
-    })
-    .await?;
+    let (revisions, events) = state
+        .read(move |conn| Ok(store::history(conn, &submission.id)?))
+        .await?;
     Ok(web::Json(HistoryResponse {
         events: events
             .into_iter()

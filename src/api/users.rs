@@ -14,7 +14,7 @@ use crate::auth::Principal;
 use crate::db::{self, accounts::User, accounts::UserFilter};
 use crate::domain::account::{parse_name, Username};
 use crate::error::{ApiError, FieldError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A new user account.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -163,9 +163,9 @@ pub async fn create_user(
         unit: req.unit,
     };
     let hash = hashed(&state, req.password).await?;
+    let now = state.now();
     let user = state
-        .writer
-        .write(move |conn| accounts::create_user(conn, &account, &hash))
+        .write(move |conn| accounts::create_user(conn, &account, &hash, now))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/users/{}", user.id)))
@@ -194,15 +194,16 @@ pub async fn list_users(
         unit: query.unit,
         disabled: query.disabled,
     };
-    let mut users = db::run(&state.pool, move |conn| {
-        Ok(db::accounts::list_users(
-            conn,
-            &filter,
-            after.as_ref().map(|c| c.as_str()),
-            limit as i64 + 1,
-        )?)
-    })
-    .await?;
+    let mut users = state
+        .read(move |conn| {
+            Ok(db::accounts::list_users(
+                conn,
+                &filter,
+                after.as_ref().map(|c| c.as_str()),
+                limit as i64 + 1,
+            )?)
+        })
+        .await?;
     let next = split_page(&mut users, limit, |last| Cursor::encode(&last.username));
     Ok(web::Json(Page {
         items: users.into_iter().map(UserResponse::from).collect(),
@@ -225,10 +226,9 @@ pub async fn get_user(
 ) -> Result<web::Json<UserResponse>, ApiError> {
     principal.require(Action::ManageUsers)?;
     let id = id.into_inner();
-    let user = db::run(&state.pool, move |conn| {
-        Ok(db::accounts::find_user(conn, &id)?)
-    })
-    .await?;
+    let user = state
+        .read(move |conn| Ok(db::accounts::find_user(conn, &id)?))
+        .await?;
     user.map(|u| web::Json(u.into()))
         .ok_or_else(|| ApiError::not_found("User"))
 }
@@ -279,9 +279,9 @@ pub async fn update_user(
         password_hash,
     };
     let user_id = id.clone();
+    let now = state.now();
     let user = state
-        .writer
-        .write(move |conn| accounts::change_user(conn, &user_id, change))
+        .write(move |conn| accounts::change_user(conn, &user_id, change, now))
         .await?;
     state.accounts.forget(&format!("user:{id}"));
     Ok(web::Json(user.into()))
@@ -307,7 +307,6 @@ pub async fn unlock_user(
     principal.require(Action::ManageUsers)?;
     let id = id.into_inner();
     state
-        .writer
         .write(move |conn| accounts::unlock_user(conn, &id))
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -8,11 +8,12 @@ use rand::distr::{Alphanumeric, SampleString};
 use rand::RngCore;
 
 use super::password;
-use super::policy::Role;
 use crate::config::Secret;
 use crate::db::accounts::{self, NewUser, User, UserChanges};
-use crate::db::{self, login_failures, units, DbConnection};
+use crate::db::{login_failures, units, DbConnection};
+use crate::domain::access::Role;
 use crate::domain::account::Username;
+use crate::domain::reference::unit_refusal;
 use crate::error::ApiError;
 
 /// A checked request for a new user account.
@@ -80,21 +81,12 @@ pub fn check_unit(conn: &mut DbConnection, role: Role, unit: Option<&str>) -> Re
     }
 }
 
-/// Why a unit may not be named, given whether it is active (`None`: no such unit); `None`
-/// when it may.
-pub fn unit_refusal(code: &str, active: Option<bool>) -> Option<String> {
-    match active {
-        None => Some(format!("no unit has the code {code:?}")),
-        Some(false) => Some(format!("unit {code:?} is deactivated")),
-        Some(true) => None,
-    }
-}
-
 /// Creates a user with an already hashed password.
 pub fn create_user(
     conn: &mut DbConnection,
     account: &NewAccount,
     password_hash: &str,
+    now: chrono::NaiveDateTime,
 ) -> Result<User, ApiError> {
     conn.transaction(|conn| {
         check_unit(conn, account.role, account.unit.as_deref())?;
@@ -105,7 +97,6 @@ pub fn create_user(
             )));
         }
         let id = uuid::Uuid::new_v4().to_string();
-        let now = db::now();
         accounts::insert_user(
             conn,
             &NewUser {
@@ -146,6 +137,7 @@ pub fn change_user(
     conn: &mut DbConnection,
     id: &str,
     change: AccountChange,
+    now: chrono::NaiveDateTime,
 ) -> Result<User, ApiError> {
     conn.transaction(|conn| {
         let user = accounts::find_user(conn, id)?.ok_or_else(|| ApiError::not_found("User"))?;
@@ -180,7 +172,7 @@ pub fn change_user(
             unit_code: change.unit,
             display_name: change.display_name,
             disabled: change.disabled,
-            updated_at: Some(db::now()),
+            updated_at: Some(now),
         };
         accounts::update_user(conn, id, &changes)?;
         if ends_tokens {
@@ -231,6 +223,7 @@ pub fn rotate_client_secret(
 pub fn bootstrap_admin(
     conn: &mut DbConnection,
     configured: Option<&Secret>,
+    now: chrono::NaiveDateTime,
 ) -> anyhow::Result<Option<Option<String>>> {
     if accounts::count_users(conn)? > 0 {
         return Ok(None);
@@ -250,7 +243,8 @@ pub fn bootstrap_admin(
         unit: None,
         display_name: "Administrator".into(),
     };
-    create_user(conn, &account, &hash).map_err(|e| anyhow::anyhow!("cannot create admin: {e}"))?;
+    create_user(conn, &account, &hash, now)
+        .map_err(|e| anyhow::anyhow!("cannot create admin: {e}"))?;
     Ok(Some(generated.then_some(secret)))
 }
 

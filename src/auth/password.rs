@@ -184,3 +184,9 @@ mod tests {
         assert!(!check_rules("short").unwrap_err().contains("short"));
     }
 }
+
+impl From<Busy> for crate::error::ApiError {
+    fn from(_: Busy) -> Self {
+        Self::Overloaded { retry_after: 1 }
+    }
+}

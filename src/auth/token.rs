@@ -4,7 +4,7 @@ use chrono::Utc;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use super::policy::Role;
+use crate::domain::access::Role;
 
 /// Issuer and audience of every token.
 pub const ISSUER: &str = "portal-api";

@@ -5,8 +5,8 @@ use diesel::prelude::*;
 
 use super::schema::{api_clients, users};
 use super::DbConnection;
-use crate::auth::policy::Role;
-use crate::auth::Principal;
+use crate::domain::access::Principal;
+use crate::domain::access::Role;
 
 /// A user account as stored (the hash never leaves the db and auth layers).
 #[derive(Debug, Clone, Queryable, Selectable)]

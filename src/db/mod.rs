@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod categories;
+pub mod error;
 pub mod holidays;
 pub mod idempotency;
 pub mod login_failures;
@@ -25,7 +26,7 @@ use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-use crate::error::ApiError;
+pub use error::{DbError, FromDb};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -175,33 +176,32 @@ pub fn migrate(conn: &mut DbConnection) -> anyhow::Result<usize> {
 }
 
 /// Runs blocking database work off the async executor, with a pooled connection.
-pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, ApiError>
+pub async fn run<T, E, F>(pool: &DbPool, f: F) -> Result<T, E>
 where
-    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    E: FromDb,
+    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     T: Send + 'static,
 {
     let pool = pool.clone();
     actix_web::web::block(move || {
-        let mut conn = pool.get()?;
+        let mut conn = pool.get().map_err(DbError::from)?;
         f(&mut conn)
     })
-    .await?
+    .await
+    .map_err(|e| DbError::Internal(format!("blocking task failed: {e}")))?
 }
 
 /// Checks that the database answers, for the readiness probe.
-pub fn ping(pool: &DbPool, database_url: &str) -> Result<(), ApiError> {
+pub fn ping(pool: &DbPool, database_url: &str) -> Result<(), DbError> {
     // A deleted SQLite file would be re-created empty by the next new connection:
     // that is not a ready service.
     if let Ok(Backend::Sqlite(path)) = Backend::from_url(database_url) {
         if !path.exists() {
-            return Err(ApiError::Unavailable(
-                "The database file is missing".to_string(),
-            ));
+            return Err(DbError::Missing);
         }
     }
     let mut conn = pool.get_timeout(Duration::from_secs(2))?;
-    conn.ping()
-        .map_err(|_| ApiError::Unavailable("The database does not answer".to_string()))
+    conn.ping().map_err(|_| DbError::NoAnswer)
 }
 
 /// Current time truncated to microseconds, so SQLite and PostgreSQL store the same value.

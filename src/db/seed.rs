@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use diesel::Connection;
 use serde::Deserialize;
 
-use super::{categories, holidays, now, obligations, units, DbConnection};
+use super::{categories, holidays, obligations, units, DbConnection};
 use crate::domain::calendar::HolidayKind;
 use crate::domain::reference::{Cadence, UnitKind};
 
@@ -77,17 +77,19 @@ fn records<T: for<'de> Deserialize<'de>>(name: &str, csv_text: &str) -> anyhow::
 /// Loads the embedded reference data when the database has no unit yet; otherwise does nothing.
 ///
 /// A database with units is one an admin may have changed, so it is never touched again.
-pub fn seed_if_empty(conn: &mut DbConnection) -> anyhow::Result<Option<SeedReport>> {
+pub fn seed_if_empty(
+    conn: &mut DbConnection,
+    now: chrono::NaiveDateTime,
+) -> anyhow::Result<Option<SeedReport>> {
     conn.transaction(|conn| {
         if units::count(conn)? > 0 {
             return Ok(None);
         }
-        load_all(conn).map(Some)
+        load_all(conn, now).map(Some)
     })
 }
 
-fn load_all(conn: &mut DbConnection) -> anyhow::Result<SeedReport> {
-    let t = now();
+fn load_all(conn: &mut DbConnection, t: chrono::NaiveDateTime) -> anyhow::Result<SeedReport> {
     let mut report = SeedReport::default();
 
     for (i, u) in records::<UnitRecord>("units", UNITS_CSV)?

@@ -19,8 +19,8 @@ use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionMa
 use diesel::{Connection, QueryResult};
 use tokio::sync::oneshot;
 
+use super::error::{DbError, FromDb};
 use super::{DbConnection, DbPool};
-use crate::error::ApiError;
 
 /// Most jobs committed together.
 const MAX_GROUP: usize = 512;
@@ -48,18 +48,19 @@ trait Job: Send {
     fn finish(self: Box<Self>, committed: bool);
 }
 
-struct Task<T, F> {
+struct Task<T, E, F> {
     work: Option<F>,
     /// Whether the work runs in a savepoint of its own.
     guarded: bool,
-    result: Option<Result<T, ApiError>>,
-    reply: oneshot::Sender<Result<T, ApiError>>,
+    result: Option<Result<T, E>>,
+    reply: oneshot::Sender<Result<T, E>>,
 }
 
-impl<T, F> Job for Task<T, F>
+impl<T, E, F> Job for Task<T, E, F>
 where
     T: Send,
-    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send,
+    E: FromDb,
+    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send,
 {
     fn run(&mut self, conn: &mut DbConnection, careful: bool) -> bool {
         let Some(work) = self.work.take() else {
@@ -80,11 +81,9 @@ where
 
     fn finish(self: Box<Self>, committed: bool) {
         let result = match (committed, self.result) {
-            (false, Some(Ok(_)) | None) => Err(ApiError::Unavailable(
-                "The database did not store the change; send it again".into(),
-            )),
+            (false, Some(Ok(_)) | None) => Err(DbError::NotStored.into()),
             (_, Some(result)) => result,
-            (_, None) => Err(ApiError::Internal(anyhow::anyhow!("write job did not run"))),
+            (_, None) => Err(DbError::Internal("write job did not run".into()).into()),
         };
         let _ = self.reply.send(result);
     }
@@ -178,19 +177,21 @@ impl Writer {
     /// Runs `work` in the next group commit of the first writer and returns its result once it
     /// is durable. Changes to existing rows all go through this one writer, so that two groups
     /// never lock the same rows in opposite orders.
-    pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
+    pub async fn write<T, E, F>(&self, work: F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        E: FromDb,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
         self.send(0, true, work).await
     }
 
     /// Like [`Writer::write`], for work that only adds new rows: it may go to any writer.
-    pub async fn insert<T, F>(&self, work: F) -> Result<T, ApiError>
+    pub async fn insert<T, E, F>(&self, work: F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        E: FromDb,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
         self.send(self.any_queue(), true, work).await
     }
@@ -203,10 +204,11 @@ impl Writer {
     /// is then rolled back, the failed job gets its error and every other job of the group a
     /// 503 to send again, so nothing answered as stored is lost; for the next
     /// [`CAREFUL_FOR`] that writer gives every job a savepoint.
-    pub async fn insert_one<T, F>(&self, work: F) -> Result<T, ApiError>
+    pub async fn insert_one<T, E, F>(&self, work: F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        E: FromDb,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
         self.send(self.any_queue(), false, work).await
     }
@@ -216,10 +218,11 @@ impl Writer {
         self.next.fetch_add(1, Ordering::Relaxed) % self.queues.len()
     }
 
-    async fn send<T, F>(&self, queue: usize, guarded: bool, work: F) -> Result<T, ApiError>
+    async fn send<T, E, F>(&self, queue: usize, guarded: bool, work: F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        E: FromDb,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
         let task: Message = Some(Box::new(Task {
@@ -229,16 +232,14 @@ impl Writer {
             reply,
         }));
         self.queues[queue].try_send(task).map_err(|e| match e {
-            mpsc::TrySendError::Full(_) => {
-                ApiError::Unavailable("The service is busy writing; retry shortly".into())
-            }
+            mpsc::TrySendError::Full(_) => DbError::Busy,
             mpsc::TrySendError::Disconnected(_) => {
-                ApiError::Internal(anyhow::anyhow!("the database writer stopped"))
+                DbError::Internal("the database writer stopped".into())
             }
         })?;
         answer
             .await
-            .map_err(|_| ApiError::Internal(anyhow::anyhow!("the database writer dropped a job")))?
+            .map_err(|_| DbError::Internal("the database writer dropped a job".into()))?
     }
 }
 

@@ -1,6 +1,7 @@
 //! Rules with no I/O: the working-day calendar, reporting periods, text folding, reference kinds,
 //! safe text for exported files.
 
+pub mod access;
 pub mod account;
 pub mod calendar;
 pub mod compliance;

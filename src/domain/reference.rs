@@ -42,6 +42,16 @@ macro_rules! text_enum {
 text_enum!(UnitKind { Department => "department", District => "district" });
 text_enum!(Cadence { Monthly => "monthly", Quarterly => "quarterly" });
 
+/// Why a unit may not be named, given whether it is active (`None`: no such unit); `None`
+/// when it may.
+pub fn unit_refusal(code: &str, active: Option<bool>) -> Option<String> {
+    match active {
+        None => Some(format!("no unit has the code {code:?}")),
+        Some(false) => Some(format!("unit {code:?} is deactivated")),
+        Some(true) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

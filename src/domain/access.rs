@@ -1,9 +1,9 @@
-//! Who may do what: the one place that decides, for every handler.
+//! Who is calling and what they may do: the one place that decides, for every use case.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::submission::Actor;
+use super::submission::Actor;
 
 /// A principal's role (SPEC §2). API clients act as officers of their unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -41,6 +41,47 @@ impl Role {
     /// Whether accounts of this role must belong to a unit.
     pub fn needs_unit(&self) -> bool {
         matches!(self, Self::Officer)
+    }
+}
+
+/// Who is calling: a person's account or an agency's API client, as it is now in the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// `user:<id>` or `client:<client_id>`, as in the token's `sub`.
+    pub subject: String,
+    /// The role; an API client is an officer.
+    pub role: Role,
+    /// The unit an officer or client belongs to.
+    pub unit: Option<String>,
+}
+
+/// The refusal of an action the principal's role does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Forbidden;
+
+impl Principal {
+    /// Whether this principal may perform `action`.
+    pub fn can(&self, action: Action) -> bool {
+        allows(self.role, action)
+    }
+
+    /// Refuses unless this principal may perform `action`.
+    pub fn require(&self, action: Action) -> Result<(), Forbidden> {
+        if self.can(action) {
+            Ok(())
+        } else {
+            Err(Forbidden)
+        }
+    }
+
+    /// How this principal stands to a submission of `unit`; `None`: it may not see it.
+    pub fn submission_actor(&self, unit: &str) -> Option<Actor> {
+        submission_actor(self.role, self.unit.as_deref(), unit)
+    }
+
+    /// The user id, for a person's account.
+    pub fn user_id(&self) -> Option<&str> {
+        self.subject.strip_prefix("user:")
     }
 }
 
