@@ -130,6 +130,12 @@ pub fn check_rules(password: &str) -> Result<(), String> {
     Ok(())
 }
 
+impl From<Busy> for crate::error::ApiError {
+    fn from(_: Busy) -> Self {
+        Self::Overloaded { retry_after: 1 }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,11 +188,5 @@ mod tests {
         assert!(check_rules(&"x".repeat(2000)).is_err());
         assert!(check_rules("mật khẩu dài đủ").is_ok());
         assert!(!check_rules("short").unwrap_err().contains("short"));
-    }
-}
-
-impl From<Busy> for crate::error::ApiError {
-    fn from(_: Busy) -> Self {
-        Self::Overloaded { retry_after: 1 }
     }
 }
