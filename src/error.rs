@@ -5,6 +5,8 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::invalid::Invalid;
+
 /// Media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -13,18 +15,74 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 pub struct FieldError {
     /// The field, as named in the request (dotted for nested fields).
     pub field: String,
+    /// Stable machine-readable reason: `required`, `too_long`, `too_short`, `invalid_email`,
+    /// `invalid_phone`, `out_of_range`, `unknown`, `invalid_type`, `invalid`, …
+    #[schema(example = "too_long")]
+    pub code: String,
     /// What is wrong with it.
     pub message: String,
 }
 
 impl FieldError {
-    /// A rejected field with its message.
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+    /// A rejected field with why: an [`Invalid`] keeps its code, a bare message is `invalid`.
+    pub fn new(field: impl Into<String>, why: impl Into<Invalid>) -> Self {
+        let why = why.into();
         Self {
             field: field.into(),
+            code: why.code.to_string(),
+            message: why.message.into_owned(),
+        }
+    }
+
+    /// A rejected field with an explicit code.
+    pub fn coded(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            code: code.to_string(),
             message: message.into(),
         }
     }
+}
+
+/// Every field error of a `validator` check, sorted by field, each with its code and message.
+/// The rejected values (which `validator` copies into its errors) are dropped here.
+pub fn validation_errors(errors: validator::ValidationErrors) -> Vec<FieldError> {
+    fn collect(prefix: &str, errors: validator::ValidationErrors, out: &mut Vec<FieldError>) {
+        use validator::ValidationErrorsKind as Kind;
+        for (name, kind) in errors.into_errors() {
+            let field = if name == "__all__" {
+                prefix.to_string()
+            } else if prefix.is_empty() {
+                name.to_string()
+            } else {
+                format!("{prefix}.{name}")
+            };
+            match kind {
+                Kind::Field(list) => out.extend(list.into_iter().map(|e| {
+                    let message = e
+                        .message
+                        .map(|m| m.into_owned())
+                        .unwrap_or_else(|| format!("is not valid ({})", e.code));
+                    FieldError::coded(field.clone(), &e.code, message)
+                })),
+                Kind::Struct(inner) => collect(&field, *inner, out),
+                Kind::List(items) => {
+                    for (i, inner) in items {
+                        collect(&format!("{field}[{i}]"), *inner, out);
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    collect("", errors, &mut out);
+    out.sort_by(|a, b| a.field.cmp(&b.field).then_with(|| a.code.cmp(&b.code)));
+    out
+}
+
+/// Turns a refusal of the domain into a field error.
+pub fn field(name: &str) -> impl Fn(Invalid) -> FieldError + '_ {
+    move |why| FieldError::new(name, why)
 }
 
 /// RFC 9457 problem details, as every error answers.
@@ -159,8 +217,8 @@ impl ApiError {
     }
 
     /// A 422 for one field.
-    pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Validation(vec![FieldError::new(field, message)])
+    pub fn invalid_field(field: impl Into<String>, why: impl Into<Invalid>) -> Self {
+        Self::Validation(vec![FieldError::new(field, why)])
     }
 
     fn detail(&self) -> String {

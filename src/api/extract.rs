@@ -192,6 +192,36 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
+/// A JSON body whose type declares its field rules with `validator`: every broken rule is
+/// answered at once, each with its code, never with the value sent.
+#[derive(Debug)]
+pub struct ValidJson<T>(pub T);
+
+impl<T> ValidJson<T> {
+    /// The parsed and checked body.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+/// Checks a parsed request against its declared rules.
+pub fn validated<T: validator::Validate>(value: T) -> Result<T, ApiError> {
+    value
+        .validate()
+        .map_err(|e| ApiError::Validation(crate::error::validation_errors(e)))?;
+    Ok(value)
+}
+
+impl<T: DeserializeOwned + validator::Validate + 'static> FromRequest for ValidJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = Json::<T>::from_request(req, payload);
+        Box::pin(async move { validated(body.await?.into_inner()).map(ValidJson) })
+    }
+}
+
 /// A body sent as JSON or as an HTML form (`application/x-www-form-urlencoded`), as OAuth 2
 /// clients send token requests.
 #[derive(Debug)]

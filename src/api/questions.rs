@@ -20,6 +20,7 @@ use crate::db::questions::{self as store, Asker, Filter, Question, Reply};
 use crate::domain::account::{parse_name, parse_text};
 use crate::domain::calendar::local_date;
 use crate::domain::content::{index_text, query_terms};
+use crate::domain::invalid::Invalid;
 use crate::domain::question::{
     self as rules, initials, normalize_tracking_code, parse_email, parse_phone, tracking_code,
     Action, Actor, Refusal, Status,
@@ -96,7 +97,7 @@ fn vn(t: chrono::NaiveDateTime) -> DateTime<chrono::FixedOffset> {
 /// Checks a question; every rejected field is reported at once.
 fn checked_question(req: &AskRequest) -> Result<(String, String, Asker), ApiError> {
     let mut errors = Vec::new();
-    let mut check = |field: &str, r: Result<String, String>| match r {
+    let mut check = |field: &str, r: Result<String, Invalid>| match r {
         Ok(v) => Some(v),
         Err(why) => {
             errors.push(FieldError::new(field, why));

@@ -21,6 +21,7 @@ use crate::domain::account::{parse_name, parse_text};
 use crate::domain::content::{
     parse_web_url, query_terms, sanitize_html, Attachment, MAX_ATTACHMENTS, MAX_BODY_BYTES,
 };
+use crate::domain::invalid::Invalid;
 use crate::domain::submission::{self as workflow, Action, Actor, Refusal, Status};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::state::AppState;
@@ -206,7 +207,7 @@ fn checked_content(raw: Content, base: &Url) -> Result<Content, ApiError> {
         attachments,
     } = raw;
     let mut errors = Vec::new();
-    let mut check = |field: &str, r: Result<String, String>| match r {
+    let mut check = |field: &str, r: Result<String, Invalid>| match r {
         Ok(v) => Some(v),
         Err(why) => {
             errors.push(FieldError::new(field, why));
@@ -218,7 +219,10 @@ fn checked_content(raw: Content, base: &Url) -> Result<Content, ApiError> {
     let body_ok = check(
         "body",
         if body.len() > MAX_BODY_BYTES {
-            Err(format!("must be at most {MAX_BODY_BYTES} bytes"))
+            Err(Invalid::new(
+                "too_long",
+                format!("must be at most {MAX_BODY_BYTES} bytes"),
+            ))
         } else {
             Ok(body)
         },
@@ -229,7 +233,10 @@ fn checked_content(raw: Content, base: &Url) -> Result<Content, ApiError> {
     if attachments.len() > MAX_ATTACHMENTS {
         check(
             "attachments",
-            Err(format!("at most {MAX_ATTACHMENTS} attachments")),
+            Err(Invalid::new(
+                "too_many",
+                format!("at most {MAX_ATTACHMENTS} attachments"),
+            )),
         );
     }
     for (i, a) in attachments.iter().enumerate() {

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::invalid::Invalid;
+
 /// A login name: 3–64 characters of `a-z 0-9 . _ - @`, kept in lower case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Username(String);
@@ -60,30 +62,30 @@ impl Code {
 }
 
 /// A human-readable name: trimmed, not empty, at most `max` characters, no control characters.
-pub fn parse_name(s: &str, max: usize) -> Result<String, String> {
+pub fn parse_name(s: &str, max: usize) -> Result<String, Invalid> {
     let s = s.trim();
     if s.is_empty() {
-        return Err("must not be empty".into());
+        return Err(Invalid::required());
     }
     if s.chars().count() > max {
-        return Err(format!("must be at most {max} characters"));
+        return Err(Invalid::too_long(max));
     }
     if s.chars().any(char::is_control) {
-        return Err("must not contain control characters".into());
+        return Err(Invalid::control_characters());
     }
     Ok(s.to_string())
 }
 
 /// Optional free text: trimmed, at most `max` characters (newlines allowed).
-pub fn parse_text(s: &str, max: usize) -> Result<String, String> {
+pub fn parse_text(s: &str, max: usize) -> Result<String, Invalid> {
     let s = s.trim();
     if s.chars().count() > max {
-        return Err(format!("must be at most {max} characters"));
+        return Err(Invalid::too_long(max));
     }
     if s.chars()
         .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
     {
-        return Err("must not contain control characters".into());
+        return Err(Invalid::control_characters());
     }
     Ok(s.to_string())
 }

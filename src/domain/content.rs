@@ -1,5 +1,6 @@
 //! The content of a submission: sanitised HTML, links, attachments, and its search text.
 
+use super::invalid::Invalid;
 use std::borrow::Cow;
 
 use ammonia::UrlRelative;
@@ -155,8 +156,10 @@ pub fn web_url(s: &str) -> Result<Url, String> {
 }
 
 /// Checks a web address (`web_url`) and gives the text that is stored.
-pub fn parse_web_url(s: &str) -> Result<String, String> {
-    web_url(s).map(String::from)
+pub fn parse_web_url(s: &str) -> Result<String, Invalid> {
+    web_url(s)
+        .map(String::from)
+        .map_err(|why| Invalid::new("invalid_url", why))
 }
 
 /// The words of some text, folded and joined by single spaces: what search indexes hold, so
@@ -311,7 +314,7 @@ mod tests {
             "https://a.vn/a\u{0}b",
             "https://a.vn/a\u{a0}b",
         ] {
-            let why = parse_web_url(bad).unwrap_err();
+            let why = String::from(parse_web_url(bad).unwrap_err());
             assert!(why.starts_with("must not contain"), "{bad}: {why}");
             assert!(
                 !why.contains("script") && !why.contains("onmouseover"),
@@ -329,7 +332,7 @@ mod tests {
             "https://:pw@a.vn/",
         ] {
             assert_eq!(
-                parse_web_url(bad),
+                parse_web_url(bad).map_err(String::from),
                 Err("must not contain a user name or password".into()),
                 "{bad}"
             );
@@ -345,7 +348,7 @@ mod tests {
         // 600 letters sent become 3,600 characters percent-encoded.
         let encoded = format!("https://a.vn/{}", "ứ".repeat(600));
         assert_eq!(
-            parse_web_url(&encoded),
+            parse_web_url(&encoded).map_err(String::from),
             Err("must be at most 2000 characters".into())
         );
     }

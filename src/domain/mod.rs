@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod compliance;
 pub mod content;
 pub mod export;
+pub mod invalid;
 pub mod period;
 pub mod question;
 pub mod reference;

@@ -1,5 +1,6 @@
 //! Citizen questions (SPEC §4): statuses, who may do what, and the asker's details.
 
+use super::invalid::Invalid;
 use rand::seq::IndexedRandom;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -172,9 +173,14 @@ pub fn normalize_tracking_code(s: &str) -> String {
 }
 
 /// Checks an e-mail address for form only: one `@`, a dotted domain, no spaces.
-pub fn parse_email(s: &str) -> Result<String, String> {
+pub fn parse_email(s: &str) -> Result<String, Invalid> {
     let s = s.trim();
-    let bad = || "must be an e-mail address like ten@example.vn".to_string();
+    let bad = || {
+        Invalid::new(
+            "invalid_email",
+            "must be an e-mail address like ten@example.vn",
+        )
+    };
     if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad());
     }
@@ -192,14 +198,17 @@ pub fn parse_email(s: &str) -> Result<String, String> {
 
 /// Checks a Vietnamese phone number: `0` or `+84` then 9 digits; spaces and dots allowed.
 /// Stored as typed without the spaces and dots.
-pub fn parse_phone(s: &str) -> Result<String, String> {
+pub fn parse_phone(s: &str) -> Result<String, Invalid> {
     let compact: String = s.chars().filter(|c| !matches!(c, ' ' | '.')).collect();
     let digits = compact
         .strip_prefix("+84")
         .or_else(|| compact.strip_prefix('0'));
     match digits {
         Some(d) if d.len() == 9 && d.chars().all(|c| c.is_ascii_digit()) => Ok(compact),
-        _ => Err("must be a Vietnamese phone number: 0 or +84 followed by 9 digits".into()),
+        _ => Err(Invalid::new(
+            "invalid_phone",
+            "must be a Vietnamese phone number: 0 or +84 followed by 9 digits",
+        )),
     }
 }
 
