@@ -7,6 +7,9 @@ use actix_web::dev::Payload;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
+use utoipa::openapi::schema::Schema;
+use utoipa::openapi::RefOr;
+use utoipa::ToSchema;
 
 use crate::auth::Principal;
 use crate::db;
@@ -150,8 +153,9 @@ async fn read_body(body: <web::Bytes as FromRequest>::Future) -> Result<web::Byt
     })
 }
 
-/// Parses a JSON body into `T`: syntax errors are 400, wrong content 422 with the field path.
-pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+/// Parses a JSON body into `T`: syntax errors are 400, wrong content 422 naming every missing
+/// required field (from `T`'s schema) besides the first error serde met, each with its code.
+pub fn parse_json<T: DeserializeOwned + ToSchema>(body: &[u8]) -> Result<T, ApiError> {
     if has_nul_escape(body) {
         return Err(ApiError::invalid_field(
             "body",
@@ -165,13 +169,20 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         // Well-formed JSON of the wrong shape is a validation error, even where serde reports it
         // as a syntax error (an enum given as `{}`): only text that is not JSON at all is malformed.
-        if e.inner().is_data() || serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
-            ApiError::Validation(vec![FieldError::new(
-                field_of(&e, "body"),
-                e.inner().to_string(),
-            )])
-        } else {
-            ApiError::MalformedJson(e.inner().to_string())
+        match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(sent) => {
+                let mut errors = Vec::new();
+                let mut named = Vec::new();
+                T::schemas(&mut named);
+                missing_required(&sent, &T::schema(), &named, "", &mut errors);
+                let first = serde_field_error(&e);
+                if first.code != "required" || !errors.iter().any(|f| f.field == first.field) {
+                    errors.push(first);
+                }
+                errors.sort_by(|a, b| a.field.cmp(&b.field));
+                ApiError::Validation(errors)
+            }
+            Err(_) => ApiError::MalformedJson(without_position(&e.inner().to_string())),
         }
     })?;
     de.end()
@@ -179,7 +190,108 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+/// serde's message without "at line 1 column 44", which says nothing about a field.
+fn without_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// serde's first complaint as a field error with a stable code. serde quotes the value it
+/// refused ("invalid type: string \"…\", expected a boolean"): only what was expected is kept.
+fn serde_field_error(e: &serde_path_to_error::Error<serde_json::Error>) -> FieldError {
+    let message = without_position(&e.inner().to_string());
+    let field = field_of(e, "body");
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let name = rest.trim_end_matches('`');
+        let field = if field == "body" {
+            name.to_string()
+        } else {
+            format!("{field}.{name}")
+        };
+        return FieldError::coded(field, "required", "is required");
+    }
+    if message.starts_with("unknown field `") {
+        let expected = message.split_once(", expected ").map(|(_, e)| e);
+        let why = match expected {
+            Some(e) => format!("is not a known field (expected {e})"),
+            None => "is not a known field".to_string(),
+        };
+        return FieldError::coded(field, "unknown_field", why);
+    }
+    let expected = message
+        .rsplit_once(", expected ")
+        .map(|(_, e)| e.to_string());
+    let (code, why) = if let Some(rest) = message.strip_prefix("unknown variant `") {
+        // A short word is named back, as integrators mistype enum values; anything longer or
+        // stranger is not repeated.
+        let sent = rest.split('`').next().unwrap_or_default();
+        let word = sent.len() <= 32
+            && sent
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        let why = match (word, expected) {
+            (true, Some(e)) => Some(format!("`{sent}` is not known: must be {e}")),
+            (_, e) => e.map(|e| format!("must be {e}")),
+        };
+        ("unknown_value", why)
+    } else if message.starts_with("invalid type") {
+        ("invalid_type", expected.map(|e| format!("must be {e}")))
+    } else if message.starts_with("invalid value") || message.starts_with("invalid length") {
+        ("invalid", expected.map(|e| format!("must be {e}")))
+    } else {
+        ("invalid", None)
+    };
+    FieldError::coded(
+        field,
+        code,
+        why.unwrap_or_else(|| "is not valid".to_string()),
+    )
+}
+
+/// Adds a `required` error for each required property of `schema` absent from `sent`, down
+/// through nested objects.
+fn missing_required(
+    sent: &serde_json::Value,
+    schema: &RefOr<Schema>,
+    named: &[(String, RefOr<Schema>)],
+    prefix: &str,
+    out: &mut Vec<FieldError>,
+) {
+    let schema = match schema {
+        RefOr::T(schema) => schema,
+        RefOr::Ref(r) => {
+            let name = r.ref_location.rsplit('/').next().unwrap_or_default();
+            match named.iter().find(|(n, _)| n == name) {
+                Some((_, RefOr::T(schema))) => schema,
+                _ => return,
+            }
+        }
+    };
+    let (Schema::Object(object), serde_json::Value::Object(fields)) = (schema, sent) else {
+        return;
+    };
+    let path = |name: &str| {
+        if prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{prefix}.{name}")
+        }
+    };
+    for name in &object.required {
+        if !fields.contains_key(name) {
+            out.push(FieldError::coded(path(name), "required", "is required"));
+        }
+    }
+    for (name, property) in &object.properties {
+        if let Some(value) = fields.get(name) {
+            missing_required(value, property, named, &path(name), out);
+        }
+    }
+}
+
+impl<T: DeserializeOwned + ToSchema + 'static> FromRequest for Json<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
@@ -212,7 +324,7 @@ pub fn validated<T: validator::Validate>(value: T) -> Result<T, ApiError> {
     Ok(value)
 }
 
-impl<T: DeserializeOwned + validator::Validate + 'static> FromRequest for ValidJson<T> {
+impl<T: DeserializeOwned + ToSchema + validator::Validate + 'static> FromRequest for ValidJson<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
@@ -234,7 +346,7 @@ impl<T> JsonOrForm<T> {
     }
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for JsonOrForm<T> {
+impl<T: DeserializeOwned + ToSchema + 'static> FromRequest for JsonOrForm<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
@@ -347,14 +459,14 @@ mod tests {
     }
     use serde::Deserialize;
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, utoipa::ToSchema)]
     #[allow(dead_code)]
     struct Sample {
         count: u32,
         nested: Option<Nested>,
     }
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, utoipa::ToSchema)]
     #[allow(dead_code)]
     struct Nested {
         flag: bool,
@@ -379,6 +491,46 @@ mod tests {
     }
 
     #[test]
+    fn every_missing_field_is_named_at_once_and_no_value_is_echoed() {
+        #[derive(Debug, Deserialize, utoipa::ToSchema)]
+        #[allow(dead_code)]
+        struct Two {
+            title: String,
+            consent: bool,
+            nested: Nested,
+        }
+        let err = parse_json::<Two>(br#"{"nested": {}}"#).unwrap_err();
+        let problem = err.problem();
+        let got: Vec<(&str, &str)> = problem
+            .errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.code.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("consent", "required"),
+                ("nested.flag", "required"),
+                ("title", "required")
+            ]
+        );
+        let err = parse_json::<Two>(
+            br#"{"title": "t", "consent": "secret-value", "nested": {"flag": true}}"#,
+        )
+        .unwrap_err();
+        let problem = err.problem();
+        assert_eq!(problem.errors.len(), 1);
+        assert_eq!(problem.errors[0].field, "consent");
+        assert_eq!(problem.errors[0].code, "invalid_type");
+        assert!(
+            !problem.errors[0].message.contains("secret-value"),
+            "{:?}",
+            problem.errors
+        );
+        assert!(!problem.detail.contains("secret-value"));
+    }
+
+    #[test]
     fn text_that_is_not_json_is_a_malformed_body() {
         let err = parse_json::<Sample>(b"{count: ").unwrap_err();
         assert_eq!(err.code(), "malformed_json");
@@ -388,12 +540,12 @@ mod tests {
 
     #[test]
     fn well_formed_json_of_the_wrong_shape_is_a_validation_error() {
-        #[derive(Debug, Deserialize)]
+        #[derive(Debug, Deserialize, utoipa::ToSchema)]
         #[allow(dead_code)]
         enum Kind {
             One,
         }
-        #[derive(Debug, Deserialize)]
+        #[derive(Debug, Deserialize, utoipa::ToSchema)]
         #[allow(dead_code)]
         struct WithEnum {
             kind: Kind,
