@@ -6,6 +6,7 @@ pub mod clients;
 pub mod extract;
 pub mod health;
 pub mod obligations;
+pub mod page;
 pub mod public;
 pub mod questions;
 pub mod reference;
@@ -13,9 +14,9 @@ pub mod stats;
 pub mod submissions;
 pub mod users;
 
-use base64::Engine;
-use serde::{Deserialize, Deserializer, Serialize};
-use utoipa::ToSchema;
+pub use page::{page_limit, split_page, Cursor, Page, DEFAULT_LIMIT, MAX_LIMIT};
+
+use serde::{Deserialize, Deserializer};
 use utoipa_actix_web::scope;
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -78,86 +79,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
     .service(health::live)
     .service(health::ready)
     .service(health::metrics);
-}
-
-/// One page of a list; `next_cursor` is null on the last page.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Page<T: ToSchema> {
-    /// The items of this page.
-    pub items: Vec<T>,
-    /// Pass as `cursor` to get the next page; null when there is none.
-    pub next_cursor: Option<String>,
-}
-
-impl<T: ToSchema> Page<T> {
-    /// A whole, bounded list answered as a single page.
-    pub fn complete(items: Vec<T>) -> Self {
-        Self {
-            items,
-            next_cursor: None,
-        }
-    }
-}
-
-/// Cuts rows fetched as `limit + 1` down to the page; when more follow, returns the cursor
-/// that continues after the page's last row.
-pub fn split_page<R>(
-    rows: &mut Vec<R>,
-    limit: usize,
-    cursor: impl Fn(&R) -> String,
-) -> Option<String> {
-    (rows.len() > limit).then(|| {
-        rows.truncate(limit);
-        cursor(&rows[limit - 1])
-    })
-}
-
-/// Page size when none is asked for.
-pub const DEFAULT_LIMIT: usize = 20;
-/// Largest page size.
-pub const MAX_LIMIT: usize = 100;
-
-/// Checks `?limit=`: 1 to [`MAX_LIMIT`], default [`DEFAULT_LIMIT`].
-pub fn page_limit(limit: Option<u32>) -> Result<usize, ApiError> {
-    match limit {
-        None => Ok(DEFAULT_LIMIT),
-        Some(n) if (1..=MAX_LIMIT as u32).contains(&n) => Ok(n as usize),
-        Some(_) => Err(ApiError::InvalidParameter(FieldError::new(
-            "limit",
-            format!("must be from 1 to {MAX_LIMIT}"),
-        ))),
-    }
-}
-
-/// An opaque position in a list: the sort key of the last item served, base64url-encoded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cursor(String);
-
-impl Cursor {
-    /// The cursor that continues after `key`.
-    pub fn encode(key: &str) -> String {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)
-    }
-
-    /// Reads a cursor given back by a client.
-    pub fn decode(s: &str) -> Result<Self, ApiError> {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(s)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .map(Self)
-            .ok_or_else(|| {
-                ApiError::InvalidParameter(FieldError::new(
-                    "cursor",
-                    "is not a cursor this API gave",
-                ))
-            })
-    }
-
-    /// The sort key.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 /// Reads a field that may be absent (`None`), `null` (`Some(None)`) or a value.

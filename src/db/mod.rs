@@ -7,6 +7,7 @@ pub mod holidays;
 pub mod idempotency;
 pub mod login_failures;
 pub mod obligations;
+pub mod page;
 pub mod questions;
 pub mod schema;
 pub mod search;

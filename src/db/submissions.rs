@@ -3,10 +3,14 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::page::newest_first_after;
 use super::schema::{submission_events, submission_revisions, submissions};
 use super::{search, DbBackend, DbConnection};
 use crate::domain::content::{search_text, Attachment};
 use crate::domain::submission::{Action, Status};
+
+pub use super::page::After;
+pub use crate::domain::submission::{Content, Submission};
 
 /// A submission as stored, without its search text.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -29,52 +33,6 @@ struct SubmissionRow {
     updated_at: NaiveDateTime,
     submitted_at: Option<NaiveDateTime>,
     published_at: Option<NaiveDateTime>,
-}
-
-/// What a unit says in a submission: everything an edit can change.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Content {
-    /// Category code.
-    pub category: String,
-    /// Title.
-    pub title: String,
-    /// Summary.
-    pub summary: String,
-    /// Sanitised HTML.
-    pub body: String,
-    /// Number and date of the source document.
-    pub source_ref: Option<String>,
-    /// Address of the source document.
-    pub source_url: Option<String>,
-    /// When the event took place.
-    pub event_date: Option<NaiveDate>,
-    /// Attached files and pages.
-    pub attachments: Vec<Attachment>,
-}
-
-/// A submission.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Submission {
-    /// UUID.
-    pub id: String,
-    /// The unit it comes from.
-    pub unit: String,
-    /// The content.
-    pub content: Content,
-    /// Workflow status.
-    pub status: Status,
-    /// +1 on every change; the ETag.
-    pub version: i32,
-    /// Subject of the principal that created it.
-    pub author: String,
-    /// Creation time (UTC).
-    pub created_at: NaiveDateTime,
-    /// Last change (UTC).
-    pub updated_at: NaiveDateTime,
-    /// First time it was submitted (UTC).
-    pub submitted_at: Option<NaiveDateTime>,
-    /// Last time it was published (UTC).
-    pub published_at: Option<NaiveDateTime>,
 }
 
 fn corrupt(what: String) -> diesel::result::Error {
@@ -168,6 +126,13 @@ pub struct Revision {
     pub author: String,
     /// When (UTC).
     pub created_at: NaiveDateTime,
+}
+
+impl Revision {
+    /// The attachments it had; none when the stored list cannot be read.
+    pub fn attachment_list(&self) -> Vec<Attachment> {
+        serde_json::from_str(&self.attachments).unwrap_or_default()
+    }
 }
 
 fn insert_revision(
@@ -413,15 +378,6 @@ pub fn history(conn: &mut DbConnection, id: &str) -> QueryResult<(Vec<Revision>,
     Ok((revisions, events))
 }
 
-/// A position in a newest-first list: the sort time and the id of the last item served.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct After {
-    /// Sort time of the last item.
-    pub at: NaiveDateTime,
-    /// Its id, to break ties.
-    pub id: String,
-}
-
 /// Filters for listing submissions.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -496,18 +452,8 @@ pub fn list(
     after: Option<&After>,
     limit: i64,
 ) -> QueryResult<Vec<Submission>> {
-    let mut query = filtered(conn, filter, SortTime::Created)?;
-    if let Some(after) = after {
-        query = query.filter(
-            submissions::created_at
-                .lt(after.at)
-                .or(submissions::created_at
-                    .eq(after.at)
-                    .and(submissions::id.lt(after.id.clone()))),
-        );
-    }
-    let rows = query
-        .order((submissions::created_at.desc(), submissions::id.desc()))
+    let query = filtered(conn, filter, SortTime::Created)?;
+    let rows = newest_first_after!(query, submissions::created_at, submissions::id, after)
         .limit(limit)
         .select(SubmissionRow::as_select())
         .load(conn)?;
@@ -525,18 +471,8 @@ pub fn list_published(
         statuses: vec![Status::Published],
         ..filter.clone()
     };
-    let mut query = filtered(conn, &published, SortTime::Published)?;
-    if let Some(after) = after {
-        query = query.filter(
-            submissions::published_at
-                .lt(after.at)
-                .or(submissions::published_at
-                    .eq(after.at)
-                    .and(submissions::id.lt(after.id.clone()))),
-        );
-    }
-    let rows = query
-        .order((submissions::published_at.desc(), submissions::id.desc()))
+    let query = filtered(conn, &published, SortTime::Published)?;
+    let rows = newest_first_after!(query, submissions::published_at, submissions::id, after)
         .limit(limit)
         .select(SubmissionRow::as_select())
         .load(conn)?;

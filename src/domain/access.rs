@@ -135,6 +135,28 @@ pub fn allows(role: Role, action: Action) -> bool {
     }
 }
 
+/// Whose items a principal may list: every unit's, one unit's, or none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnitScope {
+    /// Every unit's: the editorial board.
+    All,
+    /// One unit's: an officer's or API client's own.
+    One(String),
+    /// None.
+    Nothing,
+}
+
+impl Principal {
+    /// Whose items this principal may list.
+    pub fn unit_scope(&self) -> UnitScope {
+        match (&self.unit, self.role) {
+            (_, Role::Admin | Role::Editor) => UnitScope::All,
+            (Some(unit), Role::Officer) => UnitScope::One(unit.clone()),
+            _ => UnitScope::Nothing,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +202,23 @@ mod tests {
         assert_eq!(submission_actor(Role::Officer, None, "a"), None);
         assert_eq!(submission_actor(Role::Viewer, None, "a"), None);
         assert!(!handles_submissions(Role::Viewer));
+    }
+
+    #[test]
+    fn the_board_lists_every_unit_an_officer_its_own_and_others_nothing() {
+        let p = |role, unit: Option<&str>| Principal {
+            subject: "user:1".into(),
+            role,
+            unit: unit.map(str::to_string),
+        };
+        assert_eq!(p(Role::Editor, None).unit_scope(), UnitScope::All);
+        assert_eq!(p(Role::Admin, None).unit_scope(), UnitScope::All);
+        assert_eq!(
+            p(Role::Officer, Some("a")).unit_scope(),
+            UnitScope::One("a".into())
+        );
+        assert_eq!(p(Role::Officer, None).unit_scope(), UnitScope::Nothing);
+        assert_eq!(p(Role::Viewer, None).unit_scope(), UnitScope::Nothing);
     }
 
     #[test]

@@ -3,6 +3,14 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+mod item;
+
+pub use item::{
+    check_content, etag, initial_status, listed_unit, parse_idempotency_key, posting_unit,
+    step_note, Content, ContentChange, FieldRefusal, IfMatch, NotPosted, Submission,
+    MAX_ATTACHMENTS, MAX_BODY_BYTES, MAX_NOTE_CHARS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS,
+};
+
 /// Where a submission is in the workflow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -189,6 +197,22 @@ mod tests {
         (S::Published, A::Unpublish, S::Unpublished, true),
     ];
 
+    /// Whether the table says only the board takes `action`; every edge of one action must
+    /// agree, or the table itself is wrong.
+    fn board_only(action: Action) -> bool {
+        let flags: Vec<bool> = EDGES
+            .iter()
+            .filter(|(_, a, _, _)| *a == action)
+            .map(|(_, _, _, board)| *board)
+            .collect();
+        assert!(!flags.is_empty(), "{action:?} has no edge in the table");
+        assert!(
+            flags.iter().all(|f| *f == flags[0]),
+            "{action:?} is board only on some edges and not others"
+        );
+        flags[0]
+    }
+
     #[test]
     fn every_status_action_and_actor_is_decided_as_the_spec_says() {
         for &from in Status::ALL {
@@ -196,9 +220,8 @@ mod tests {
                 for actor in [Actor::Owner, Actor::Board] {
                     let edge = EDGES.iter().find(|(f, a, _, _)| *f == from && *a == action);
                     let got = transition(from, action, actor);
-                    let board_only = !matches!(action, A::Submit | A::Withdraw);
                     match (edge, actor) {
-                        _ if board_only && actor == Actor::Owner => {
+                        _ if board_only(action) && actor == Actor::Owner => {
                             assert_eq!(got, Err(Refusal::Forbidden), "{from:?} {action:?}")
                         }
                         (Some((_, _, to, _)), _) => assert_eq!(got, Ok(*to), "{from:?} {action:?}"),
@@ -209,6 +232,18 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn the_unit_is_offered_exactly_the_steps_the_table_does_not_keep_for_the_board() {
+        for &(from, action, _, board) in EDGES {
+            assert_eq!(
+                allowed_actions(from, Actor::Owner).contains(&action),
+                !board,
+                "{from:?} {action:?}"
+            );
+            assert!(allowed_actions(from, Actor::Board).contains(&action));
         }
     }
 
