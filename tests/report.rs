@@ -34,10 +34,7 @@ impl TestDb {
         let admin_url = std::env::var("PORTAL_TEST_POSTGRES_URL")
             .ok()
             .filter(|v| !v.is_empty())?;
-        let name = format!(
-            "portal_report_{}",
-            uuid::Uuid::new_v4().simple().to_string()
-        );
+        let name = format!("portal_report_{}", uuid::Uuid::new_v4().simple());
         let mut conn = PgConnection::establish(&admin_url).expect("reach PostgreSQL");
         conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
             .expect("create the test database");
