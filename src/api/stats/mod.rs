@@ -9,16 +9,15 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use self::csv::wants_csv;
 use super::extract::Query;
 use crate::auth::Principal;
-use crate::domain::compliance::report;
-use crate::domain::compliance::Reason;
+use crate::domain::compliance::{report, Reason};
 use crate::domain::period::{Quarter, ReportPeriod, WindowKind};
 use crate::domain::reference::UnitKind;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::service;
 use crate::state::AppState;
-use csv::wants_csv;
 
 /// Which quarter, over which window, in which format.
 #[derive(Debug, Deserialize, IntoParams)]
