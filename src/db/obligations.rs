@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::obligations;
 use super::DbConnection;
+use crate::domain::compliance::Obligation;
 use crate::domain::reference::Cadence;
 
 /// An obligation to insert.
@@ -45,29 +46,6 @@ struct ObligationRow {
     starts_on: NaiveDate,
     ends_on: Option<NaiveDate>,
     description: String,
-}
-
-/// A recurring duty: a unit owes `min_items` items (of a category, or any) every period.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Obligation {
-    /// Identifier.
-    pub id: i64,
-    /// The unit.
-    pub unit: String,
-    /// The category, or any.
-    pub category: Option<String>,
-    /// Monthly or quarterly.
-    pub cadence: Cadence,
-    /// Items owed per period.
-    pub min_items: i32,
-    /// Due day of the period's last month; `None` for its last day.
-    pub due_day: Option<i32>,
-    /// First day it applies.
-    pub starts_on: NaiveDate,
-    /// Last day it applies.
-    pub ends_on: Option<NaiveDate>,
-    /// What is owed.
-    pub description: String,
 }
 
 impl ObligationRow {

@@ -10,6 +10,10 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 
 use super::DbConnection;
+use crate::domain::compliance::report::{
+    CountedAnswer, QuestionCounts, SubmissionCounts, UncountedAnswer,
+};
+use crate::domain::compliance::ObligationItem;
 
 /// Runs raw SQL written with `?` placeholders on either backend.
 macro_rules! load_sql {
@@ -63,19 +67,6 @@ fn by_unit(rows: Vec<UnitCount>) -> HashMap<String, i64> {
         }
     }
     out
-}
-
-/// Submission counts of a window, per unit.
-#[derive(Debug, Default, Clone)]
-pub struct SubmissionCounts {
-    /// First submitted in the window.
-    pub received: HashMap<String, i64>,
-    /// Published in the window.
-    pub published: HashMap<String, i64>,
-    /// Returned in the window.
-    pub returned: HashMap<String, i64>,
-    /// Rejected in the window.
-    pub rejected: HashMap<String, i64>,
 }
 
 #[derive(Debug, QueryableByName)]
@@ -133,49 +124,26 @@ pub fn submission_counts(
     Ok(counts)
 }
 
-/// A question first answered in a window, with its working days to that answer.
-#[derive(Debug, Clone, QueryableByName)]
-pub struct AnsweredDays {
-    /// The unit it is assigned to.
+#[derive(Debug, QueryableByName)]
+struct CountedRow {
     #[diesel(sql_type = Nullable<Text>)]
-    pub unit: Option<String>,
-    /// Working days from receipt to the first reply, as counted when it was given.
+    unit: Option<String>,
     #[diesel(sql_type = Integer)]
-    pub days: i32,
-    /// 1 when answered by its due time, else 0.
+    days: i32,
     #[diesel(sql_type = Integer)]
-    pub on_time: i32,
+    on_time: i32,
 }
 
-/// A question answered in a window whose working days were not counted when it was answered
-/// (rows from before that was recorded): the report counts them from the times.
-#[derive(Debug, Clone, QueryableByName)]
-pub struct Answered {
-    /// The unit it is assigned to.
+#[derive(Debug, QueryableByName)]
+struct UncountedRow {
     #[diesel(sql_type = Nullable<Text>)]
-    pub unit: Option<String>,
-    /// When it was received.
+    unit: Option<String>,
     #[diesel(sql_type = Timestamp)]
-    pub received_at: NaiveDateTime,
-    /// First reply.
+    received_at: NaiveDateTime,
     #[diesel(sql_type = Timestamp)]
-    pub answered_at: NaiveDateTime,
-    /// When it was due.
+    answered_at: NaiveDateTime,
     #[diesel(sql_type = Timestamp)]
-    pub due_at: NaiveDateTime,
-}
-
-/// Question figures of a window, per unit.
-#[derive(Debug, Default, Clone)]
-pub struct QuestionFigures {
-    /// Received in the window.
-    pub received: HashMap<String, i64>,
-    /// First answered in the window, with their working days.
-    pub answered: Vec<AnsweredDays>,
-    /// First answered in the window, working days not recorded.
-    pub answered_uncounted: Vec<Answered>,
-    /// Not answered (nor rejected) and past due at the window's end.
-    pub overdue_open: HashMap<String, i64>,
+    due_at: NaiveDateTime,
 }
 
 /// Reads the question figures of `[from, to)`; "open" is judged at `to`.
@@ -183,7 +151,7 @@ pub fn question_figures(
     conn: &mut DbConnection,
     from: NaiveDateTime,
     to: NaiveDateTime,
-) -> QueryResult<QuestionFigures> {
+) -> QueryResult<QuestionCounts> {
     let received = load_sql!(
         conn,
         "SELECT u.code AS unit, \
@@ -199,7 +167,7 @@ pub fn question_figures(
         "SELECT unit_code AS unit, answer_working_days AS days, \
          CASE WHEN answered_at <= due_at THEN 1 ELSE 0 END AS on_time FROM questions \
          WHERE answered_at >= ? AND answered_at < ? AND answer_working_days IS NOT NULL",
-        AnsweredDays,
+        CountedRow,
         (Timestamp, from),
         (Timestamp, to)
     )?;
@@ -207,91 +175,110 @@ pub fn question_figures(
         conn,
         "SELECT unit_code AS unit, received_at, answered_at, due_at FROM questions \
          WHERE answered_at >= ? AND answered_at < ? AND answer_working_days IS NULL",
-        Answered,
+        UncountedRow,
         (Timestamp, from),
         (Timestamp, to)
     )?;
     // Open at the end: unanswered, or answered only after it: two ranges of the answered
     // index, read as rows and counted here. With a GROUP BY, SQLite's planner preferred
     // walking the (unit, received) index over the whole table.
-    let unanswered = load_sql!(
+    let open_at_end = load_sql!(
         conn,
         "SELECT unit_code AS unit FROM questions \
          WHERE answered_at IS NULL AND due_at < ? AND received_at < ? \
-         AND (rejected_at IS NULL OR rejected_at >= ?)",
-        UnitRow,
-        (Timestamp, to),
-        (Timestamp, to),
-        (Timestamp, to)
-    )?;
-    let answered_later = load_sql!(
-        conn,
-        "SELECT unit_code AS unit FROM questions \
+         AND (rejected_at IS NULL OR rejected_at >= ?) \
+         UNION ALL \
+         SELECT unit_code AS unit FROM questions \
          WHERE answered_at >= ? AND due_at < ? AND received_at < ? \
          AND (rejected_at IS NULL OR rejected_at >= ?)",
         UnitRow,
         (Timestamp, to),
         (Timestamp, to),
         (Timestamp, to),
+        (Timestamp, to),
+        (Timestamp, to),
+        (Timestamp, to),
         (Timestamp, to)
     )?;
     let mut overdue_open: HashMap<String, i64> = HashMap::new();
-    for unit in unanswered
-        .into_iter()
-        .chain(answered_later)
-        .filter_map(|r| r.unit)
-    {
+    for unit in open_at_end.into_iter().filter_map(|r| r.unit) {
         *overdue_open.entry(unit).or_insert(0) += 1;
     }
-    Ok(QuestionFigures {
+    Ok(QuestionCounts {
         received: by_unit(received),
-        answered,
-        answered_uncounted,
+        answered: answered
+            .into_iter()
+            .map(|a| CountedAnswer {
+                unit: a.unit,
+                days: a.days,
+                on_time: a.on_time != 0,
+            })
+            .collect(),
+        answered_uncounted: answered_uncounted
+            .into_iter()
+            .map(|a| UncountedAnswer {
+                unit: a.unit,
+                received_at: a.received_at,
+                answered_at: a.answered_at,
+                due_at: a.due_at,
+            })
+            .collect(),
         overdue_open,
     })
 }
 
 #[derive(Debug, QueryableByName)]
 struct Item {
+    #[diesel(sql_type = BigInt)]
+    obligation_id: i64,
     #[diesel(sql_type = Text)]
     id: String,
     #[diesel(sql_type = Timestamp)]
     submitted_at: NaiveDateTime,
 }
 
-/// The not-rejected submissions of a unit (and category, if given) first submitted in
-/// `[from, to)`, oldest first: the items that may count for an obligation.
+/// The submissions that may count for the obligations (of one unit, or of all): of the
+/// obligation's unit and category (any when it names none), not rejected, first submitted in
+/// `[from, to)`; by obligation, oldest first. An item appears once for each obligation it may
+/// count for.
 pub fn obligation_items(
     conn: &mut DbConnection,
-    unit: &str,
-    category: Option<&str>,
+    unit: Option<&str>,
     from: NaiveDateTime,
     to: NaiveDateTime,
-) -> QueryResult<Vec<(String, NaiveDateTime)>> {
-    let rows = match category {
-        Some(category) => load_sql!(
+) -> QueryResult<Vec<ObligationItem>> {
+    // Each obligation reads one range of the (unit, submitted) index, which holds the
+    // category and status too.
+    let select = "SELECT o.id AS obligation_id, s.id, s.submitted_at FROM obligations o \
+         JOIN submissions s ON s.unit_code = o.unit_code \
+         AND (o.category_code IS NULL OR s.category_code = o.category_code) \
+         WHERE s.submitted_at >= ? AND s.submitted_at < ? AND s.status <> 'rejected'";
+    let order = "ORDER BY o.id, s.submitted_at, s.id";
+    let rows = match unit {
+        Some(unit) => load_sql!(
             conn,
-            "SELECT id, submitted_at FROM submissions WHERE unit_code = ? AND category_code = ? \
-             AND submitted_at >= ? AND submitted_at < ? AND status <> 'rejected' \
-             ORDER BY submitted_at, id",
+            &format!("{select} AND o.unit_code = ? {order}"),
             Item,
-            (Text, unit),
-            (Text, category),
             (Timestamp, from),
-            (Timestamp, to)
+            (Timestamp, to),
+            (Text, unit)
         )?,
         None => load_sql!(
             conn,
-            "SELECT id, submitted_at FROM submissions WHERE unit_code = ? \
-             AND submitted_at >= ? AND submitted_at < ? AND status <> 'rejected' \
-             ORDER BY submitted_at, id",
+            &format!("{select} {order}"),
             Item,
-            (Text, unit),
             (Timestamp, from),
             (Timestamp, to)
         )?,
     };
-    Ok(rows.into_iter().map(|r| (r.id, r.submitted_at)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| ObligationItem {
+            obligation_id: r.obligation_id,
+            id: r.id,
+            submitted_at: r.submitted_at,
+        })
+        .collect())
 }
 
 #[derive(Debug, QueryableByName)]

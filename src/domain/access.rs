@@ -135,25 +135,61 @@ pub fn allows(role: Role, action: Action) -> bool {
     }
 }
 
-/// Whose items a principal may list: every unit's, one unit's, or none.
+/// Which units' statistics and obligations a principal may read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UnitScope {
-    /// Every unit's: the editorial board.
+    /// Every unit: the board and viewers, when no unit is asked for.
     All,
-    /// One unit's: an officer's or API client's own.
+    /// This unit only: the one asked for, or an officer's own.
     One(String),
-    /// None.
-    Nothing,
+    /// An officer asking for another unit than its own, answered as though it did not exist.
+    OtherUnit,
+    /// None at all.
+    None,
+}
+
+/// The units whose statistics and obligations `role` (of `own_unit`) may read, when `asked`
+/// names one unit or none (all it may see): every unit for the board and viewers; an
+/// officer's own unit for an officer.
+pub fn unit_scope(role: Role, own_unit: Option<&str>, asked: Option<&str>) -> UnitScope {
+    if allows(role, Action::ReadAllStatistics) {
+        return asked.map_or(UnitScope::All, |a| UnitScope::One(a.to_string()));
+    }
+    match (role, own_unit) {
+        (Role::Officer, Some(own)) if asked.is_none_or(|a| a == own) => {
+            UnitScope::One(own.to_string())
+        }
+        (Role::Officer, Some(_)) => UnitScope::OtherUnit,
+        _ => UnitScope::None,
+    }
 }
 
 impl Principal {
-    /// Whose items this principal may list.
-    pub fn unit_scope(&self) -> UnitScope {
-        match (&self.unit, self.role) {
-            (_, Role::Admin | Role::Editor) => UnitScope::All,
-            (Some(unit), Role::Officer) => UnitScope::One(unit.clone()),
-            _ => UnitScope::Nothing,
+    /// The units whose statistics and obligations this principal may read (see
+    /// [`unit_scope`]).
+    pub fn unit_scope(&self, asked: Option<&str>) -> UnitScope {
+        unit_scope(self.role, self.unit.as_deref(), asked)
+    }
+}
+
+#[cfg(test)]
+mod unit_scope_tests {
+    use super::*;
+
+    #[test]
+    fn the_board_and_viewers_read_every_unit_and_officers_their_own() {
+        for role in [Role::Admin, Role::Editor, Role::Viewer] {
+            assert_eq!(unit_scope(role, None, None), UnitScope::All);
+            assert_eq!(
+                unit_scope(role, None, Some("a")),
+                UnitScope::One("a".into())
+            );
         }
+        let officer = |asked| unit_scope(Role::Officer, Some("a"), asked);
+        assert_eq!(officer(None), UnitScope::One("a".into()));
+        assert_eq!(officer(Some("a")), UnitScope::One("a".into()));
+        assert_eq!(officer(Some("b")), UnitScope::OtherUnit);
+        assert_eq!(unit_scope(Role::Officer, None, None), UnitScope::None);
     }
 }
 
@@ -202,23 +238,6 @@ mod tests {
         assert_eq!(submission_actor(Role::Officer, None, "a"), None);
         assert_eq!(submission_actor(Role::Viewer, None, "a"), None);
         assert!(!handles_submissions(Role::Viewer));
-    }
-
-    #[test]
-    fn the_board_lists_every_unit_an_officer_its_own_and_others_nothing() {
-        let p = |role, unit: Option<&str>| Principal {
-            subject: "user:1".into(),
-            role,
-            unit: unit.map(str::to_string),
-        };
-        assert_eq!(p(Role::Editor, None).unit_scope(), UnitScope::All);
-        assert_eq!(p(Role::Admin, None).unit_scope(), UnitScope::All);
-        assert_eq!(
-            p(Role::Officer, Some("a")).unit_scope(),
-            UnitScope::One("a".into())
-        );
-        assert_eq!(p(Role::Officer, None).unit_scope(), UnitScope::Nothing);
-        assert_eq!(p(Role::Viewer, None).unit_scope(), UnitScope::Nothing);
     }
 
     #[test]

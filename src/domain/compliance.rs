@@ -2,10 +2,15 @@
 //!
 //! All dates are calendar dates in Vietnam; the database layer converts stored UTC times.
 
-use chrono::{Datelike, NaiveDate};
+pub mod report;
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::calendar::local_date;
 use super::period::{Month, Quarter};
 use super::reference::Cadence;
 
@@ -195,6 +200,135 @@ pub fn median(values: &mut [f64]) -> Option<f64> {
     })
 }
 
+/// A recurring duty: a unit owes `min_items` items (of a category, or any) every period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Obligation {
+    /// Identifier.
+    pub id: i64,
+    /// The unit.
+    pub unit: String,
+    /// The category, or any.
+    pub category: Option<String>,
+    /// Monthly or quarterly.
+    pub cadence: Cadence,
+    /// Items owed per period.
+    pub min_items: i32,
+    /// Due day of the period's last month; `None` for its last day.
+    pub due_day: Option<i32>,
+    /// First day it applies.
+    pub starts_on: NaiveDate,
+    /// Last day it applies.
+    pub ends_on: Option<NaiveDate>,
+    /// What is owed.
+    pub description: String,
+}
+
+impl Obligation {
+    /// Its periods overlapping `from`–`to`, in order.
+    pub fn periods(&self, from: NaiveDate, to: NaiveDate) -> Vec<Period> {
+        periods(
+            self.cadence,
+            self.due_day.map(|d| d as u32),
+            self.starts_on,
+            self.ends_on,
+            from,
+            to,
+        )
+    }
+}
+
+/// A submission that may count for an obligation: of its unit and category, not rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObligationItem {
+    /// The obligation it may count for.
+    pub obligation_id: i64,
+    /// The submission.
+    pub id: String,
+    /// When it was first submitted (UTC).
+    pub submitted_at: NaiveDateTime,
+}
+
+/// One period of an obligation and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodReport {
+    /// The obligation.
+    pub obligation_id: i64,
+    /// Its unit.
+    pub unit: String,
+    /// Its category, or any.
+    pub category: Option<String>,
+    /// The period.
+    pub period: Period,
+    /// Where it stands.
+    pub status: PeriodStatus,
+    /// Items owed.
+    pub min_items: i32,
+    /// The submissions that count for the period, in submission order.
+    pub items: Vec<String>,
+}
+
+/// The days from which items may count for the periods of `obligations` overlapping
+/// `from`–`to`: from the first period's first day up to, not including, the day after the
+/// last one closes. `None` when no period overlaps.
+pub fn item_days(
+    obligations: &[Obligation],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Option<(NaiveDate, NaiveDate)> {
+    obligations
+        .iter()
+        .filter_map(|o| {
+            let periods = o.periods(from, to);
+            let (first, last) = (periods.first()?, periods.last()?);
+            let closes = last.closes();
+            Some((
+                first.from,
+                closes.checked_add_days(Days::new(1)).unwrap_or(closes),
+            ))
+        })
+        .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)))
+}
+
+/// The status of every period of `obligations` overlapping `from`–`to`, as of `today`, by
+/// obligation then date. `items` are those that may count (see [`ObligationItem`]), in
+/// submission order, first submitted at least on the days [`item_days`] gives.
+pub fn period_statuses(
+    obligations: &[Obligation],
+    items: &[ObligationItem],
+    from: NaiveDate,
+    to: NaiveDate,
+    today: NaiveDate,
+) -> Vec<PeriodReport> {
+    let mut by_obligation: HashMap<i64, Vec<(&str, NaiveDate)>> = HashMap::new();
+    for item in items {
+        by_obligation
+            .entry(item.obligation_id)
+            .or_default()
+            .push((&item.id, local_date(item.submitted_at.and_utc())));
+    }
+    let mut out = Vec::new();
+    for o in obligations {
+        let dated = by_obligation.get(&o.id).map_or(&[][..], Vec::as_slice);
+        for period in o.periods(from, to) {
+            let counting: Vec<&(&str, NaiveDate)> = dated
+                .iter()
+                .filter(|(_, d)| *d >= period.from && *d <= period.closes())
+                .collect();
+            let dates: Vec<NaiveDate> = counting.iter().map(|(_, d)| *d).collect();
+            out.push(PeriodReport {
+                obligation_id: o.id,
+                unit: o.unit.clone(),
+                category: o.category.clone(),
+                status: status(&period, o.min_items.max(1) as u32, &dates, today),
+                period,
+                min_items: o.min_items,
+                items: counting.into_iter().map(|(id, _)| id.to_string()).collect(),
+            });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,6 +439,73 @@ mod tests {
                 Reason::ObligationMissed,
                 Reason::NoSubmissions,
                 Reason::OverdueQuestions
+            ]
+        );
+    }
+
+    fn obligation(id: i64, due_day: Option<i32>, starts_on: &str) -> Obligation {
+        Obligation {
+            id,
+            unit: "so-a".into(),
+            category: None,
+            cadence: Cadence::Monthly,
+            min_items: 1,
+            due_day,
+            starts_on: d(starts_on),
+            ends_on: None,
+            description: String::new(),
+        }
+    }
+
+    #[test]
+    fn items_are_read_from_the_first_period_to_the_day_after_the_last_closes() {
+        let both = [
+            obligation(1, None, "2024-02-01"),
+            obligation(2, Some(31), "2024-01-01"),
+        ];
+        assert_eq!(
+            item_days(&both, d("2024-01-15"), d("2024-02-10")),
+            Some((d("2024-01-01"), d("2024-03-01")))
+        );
+        assert_eq!(
+            item_days(&both[..1], d("2023-01-01"), d("2023-12-31")),
+            None
+        );
+    }
+
+    #[test]
+    fn each_obligation_counts_its_own_items_by_vietnamese_day() {
+        let obligations = [
+            obligation(1, Some(10), "2024-01-01"),
+            obligation(2, None, "2024-01-01"),
+        ];
+        let item = |obligation_id, id: &str, utc: &str| ObligationItem {
+            obligation_id,
+            id: id.into(),
+            submitted_at: utc.parse().unwrap(),
+        };
+        let items = [
+            // 00:30 on 11 January in Vietnam: after the 10th.
+            item(1, "late", "2024-01-10T17:30:00"),
+            item(2, "early", "2024-01-02T03:00:00"),
+            item(2, "next", "2024-02-02T03:00:00"),
+        ];
+        let statuses = period_statuses(
+            &obligations,
+            &items,
+            d("2024-01-01"),
+            d("2024-01-31"),
+            d("2024-03-01"),
+        );
+        let got: Vec<(i64, PeriodStatus, Vec<String>)> = statuses
+            .into_iter()
+            .map(|p| (p.obligation_id, p.status, p.items))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, PeriodStatus::Late, vec!["late".to_string()]),
+                (2, PeriodStatus::Met, vec!["early".to_string()]),
             ]
         );
     }

@@ -185,7 +185,7 @@ pub async fn list(
     if !handles_submissions(principal.role) {
         return Err(ApiError::Forbidden);
     }
-    let Some(unit) = listed_unit(&principal.unit_scope(), query.unit) else {
+    let Some(unit) = listed_unit(principal.unit_scope(query.unit.as_deref())) else {
         return Ok(Vec::new());
     };
     let Some(filter) = query.filter else {

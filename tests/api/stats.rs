@@ -1014,3 +1014,157 @@ async fn a_unit_name_written_as_a_formula_comes_out_of_the_csv_as_text() {
         );
     }
 }
+
+/// A question asked of a unit through the API; its tracking code and due time (UTC).
+async fn ask_through_the_api(app: &TestApp, unit: &str) -> (String, chrono::DateTime<chrono::Utc>) {
+    let body = j!({
+        "title": "Hỏi về thủ tục",
+        "body": "Xin hỏi thủ tục và thời hạn giải quyết như thế nào?",
+        "unit": unit,
+        "category": "thu-tuc-hanh-chinh",
+        "asker": {"name": "Nguyễn Văn An", "email": "an.nguyen@example.vn"},
+        "publish_consent": false
+    });
+    let asked = json(
+        app.request(
+            reqwest::Method::POST,
+            "/api/v1/questions",
+            None,
+            Some(&body),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let due = chrono::DateTime::parse_from_rfc3339(asked["due_at"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    (asked["tracking_code"].as_str().unwrap().to_string(), due)
+}
+
+/// Questions asked and answered through the API land in the quarter of the service's clock,
+/// not of the machine's: received, answered on time (zero working days, the same instant),
+/// and one left open that counts as overdue once its due time has passed by a window's end.
+#[tokio::test]
+async fn questions_asked_and_answered_through_the_api_count_in_the_quarter_of_the_service_clock() {
+    // 10:00 on Monday 19 February 2024 in Vietnam.
+    let app = crate::helpers::spawn_app_at("2024-02-19T03:00:00").await;
+    let officer = app.user("officer", Some("so-tu-phap")).await;
+    let viewer = app.user("viewer", None).await;
+    let (answered_code, _) = ask_through_the_api(&app, "so-tu-phap").await;
+    let (_, open_due) = ask_through_the_api(&app, "so-tu-phap").await;
+    let list = json(
+        app.get_as(&officer.token, "/api/v1/questions?limit=100")
+            .await,
+        200,
+    )
+    .await;
+    let id = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["tracking_code"] == answered_code.as_str())
+        .map(|q| q["id"].as_str().unwrap().to_string())
+        .expect("the officer sees the question");
+    json(
+        app.post_as(
+            &officer.token,
+            &format!("/api/v1/questions/{id}/replies"),
+            &j!({"body": "Trả lời"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+
+    let questions = |query: &'static str| {
+        let (app, token) = (&app, viewer.token.clone());
+        async move {
+            let report = json(
+                app.get_as(&token, &format!("/api/v1/stats/quarterly?{query}"))
+                    .await,
+                200,
+            )
+            .await;
+            (
+                row(&report, "so-tu-phap")["questions"].clone(),
+                report["totals"]["questions"].clone(),
+            )
+        }
+    };
+    // The reporting window of Q1 ends at midnight starting 15 March in Vietnam.
+    let q1_end: chrono::DateTime<chrono::Utc> = "2024-03-14T17:00:00Z".parse().unwrap();
+    let overdue_in_q1 = i64::from(open_due < q1_end);
+    for query in ["year=2024&quarter=1", "year=2024&quarter=1&window=calendar"] {
+        let overdue = if query.ends_with("calendar") {
+            1 // the calendar quarter ends on 31 March, after the due time
+        } else {
+            overdue_in_q1
+        };
+        let expected = j!({"received": 2, "answered": 1, "answered_on_time": 1, "overdue_open": overdue, "median_working_days_to_answer": 0.0});
+        let (unit, totals) = questions(query).await;
+        assert_eq!(unit, expected, "{query}");
+        assert_eq!(totals, expected, "{query}: only so-tu-phap has questions");
+    }
+    // Nothing was received in Q2, but the open question is still overdue at its end.
+    let (unit, _) = questions("year=2024&quarter=2").await;
+    assert_eq!(
+        unit,
+        j!({"received": 0, "answered": 0, "answered_on_time": 0, "overdue_open": 1, "median_working_days_to_answer": null})
+    );
+    // And the quarter the machine's clock is in saw none of it received.
+    let (unit, _) = questions("year=2023&quarter=4").await;
+    assert_eq!((&unit["received"], &unit["answered"]), (&j!(0), &j!(0)));
+}
+
+/// Submissions made and reviewed through the API land in the quarter of the service's clock:
+/// received, published and returned on 19 February 2024, meeting so-khcn's February duty.
+#[tokio::test]
+async fn submissions_made_through_the_api_count_in_the_quarter_of_the_service_clock() {
+    let app = crate::helpers::spawn_app_at("2024-02-19T03:00:00").await;
+    let officer = app.user("officer", Some("so-khcn")).await;
+    let editor = app.user("editor", None).await;
+    let mut ids = Vec::new();
+    for title in ["Kết quả nghiên cứu", "Đề tài khoa học"] {
+        let body = j!({"category": "khoa-hoc-cong-nghe", "title": title, "summary": "Tóm tắt", "body": "<p>Nội dung</p>", "draft": true});
+        let made = json(
+            app.post_as(&officer.token, "/api/v1/submissions", &body)
+                .await,
+            201,
+        )
+        .await;
+        ids.push(made["id"].as_str().unwrap().to_string());
+    }
+    for (id, token, action) in [
+        (&ids[0], &officer.token, j!({"action": "submit"})),
+        (&ids[1], &officer.token, j!({"action": "submit"})),
+        (&ids[0], &editor.token, j!({"action": "publish"})),
+        (
+            &ids[1],
+            &editor.token,
+            j!({"action": "return", "note": "Bổ sung"}),
+        ),
+    ] {
+        json(
+            app.post_as(
+                token,
+                &format!("/api/v1/submissions/{id}/transitions"),
+                &action,
+            )
+            .await,
+            200,
+        )
+        .await;
+    }
+    let report = json(
+        app.get_as(&editor.token, "/api/v1/stats/quarterly?year=2024&quarter=1")
+            .await,
+        200,
+    )
+    .await;
+    let khcn = row(&report, "so-khcn");
+    assert_eq!(khcn["submissions"], subs(2, 1, 1, 0));
+    // January has no item and has passed; February is met.
+    assert_eq!(khcn["obligations"], obl(2, 1, 0, 1));
+    assert_eq!(khcn["reasons"], j!(["obligation_missed"]));
+}

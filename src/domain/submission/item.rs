@@ -233,13 +233,13 @@ pub fn step_note(action: Action, note: Option<&str>) -> Result<Option<String>, I
 }
 
 /// The unit a staff list is narrowed to: `Some(None)` every unit, `Some(Some(u))` one unit,
-/// `None` nothing at all. An officer's list is its own unit's, whatever it asks for; asking
-/// for another unit's gives an empty list rather than an error.
-pub fn listed_unit(scope: &UnitScope, asked: Option<String>) -> Option<Option<String>> {
+/// `None` nothing at all. An officer's list is its own unit's; asking for another unit's gives
+/// an empty list rather than an error.
+pub fn listed_unit(scope: UnitScope) -> Option<Option<String>> {
     match scope {
-        UnitScope::All => Some(asked),
-        UnitScope::One(own) if asked.as_ref().is_none_or(|u| u == own) => Some(Some(own.clone())),
-        UnitScope::One(_) | UnitScope::Nothing => None,
+        UnitScope::All => Some(None),
+        UnitScope::One(unit) => Some(Some(unit)),
+        UnitScope::OtherUnit | UnitScope::None => None,
     }
 }
 
@@ -410,16 +410,25 @@ mod tests {
 
     #[test]
     fn a_staff_list_is_narrowed_to_what_the_scope_allows() {
-        assert_eq!(listed_unit(&UnitScope::All, None), Some(None));
+        use crate::domain::access::{unit_scope, Role};
+        let listed = |role, own: Option<&str>, asked: Option<&str>| {
+            listed_unit(unit_scope(role, own, asked))
+        };
+        assert_eq!(listed(Role::Editor, None, None), Some(None));
         assert_eq!(
-            listed_unit(&UnitScope::All, Some("b".into())),
+            listed(Role::Editor, None, Some("b")),
             Some(Some("b".into()))
         );
-        let own = UnitScope::One("a".into());
-        assert_eq!(listed_unit(&own, None), Some(Some("a".into())));
-        assert_eq!(listed_unit(&own, Some("a".into())), Some(Some("a".into())));
-        assert_eq!(listed_unit(&own, Some("b".into())), None);
-        assert_eq!(listed_unit(&UnitScope::Nothing, None), None);
+        assert_eq!(
+            listed(Role::Officer, Some("a"), None),
+            Some(Some("a".into()))
+        );
+        assert_eq!(
+            listed(Role::Officer, Some("a"), Some("a")),
+            Some(Some("a".into()))
+        );
+        assert_eq!(listed(Role::Officer, Some("a"), Some("b")), None);
+        assert_eq!(listed(Role::Officer, None, None), None);
     }
 
     #[test]
