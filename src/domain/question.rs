@@ -1,8 +1,12 @@
 //! Citizen questions (SPEC §4): statuses, who may do what, and the asker's details.
 
+use super::access::{is_board, Principal, Role};
+use super::account::{parse_name, parse_text};
 use super::invalid::Invalid;
+use chrono::NaiveDateTime;
 use rand::seq::IndexedRandom;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 /// Where a question is.
@@ -172,44 +176,287 @@ pub fn normalize_tracking_code(s: &str) -> String {
         .collect()
 }
 
-/// Checks an e-mail address for form only: one `@`, a dotted domain, no spaces.
-pub fn parse_email(s: &str) -> Result<String, Invalid> {
-    let s = s.trim();
-    let bad = || {
-        Invalid::new(
-            "invalid_email",
-            "must be an e-mail address like ten@example.vn",
-        )
-    };
-    if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(bad());
+/// An e-mail address, checked for form only: one `@`, a dotted domain, no spaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// Reads an address as typed, trimmed; refuses it with `invalid_email`.
+    pub fn parse(s: &str) -> Result<Self, Invalid> {
+        let s = s.trim();
+        let bad = || {
+            Invalid::new(
+                "invalid_email",
+                "must be an e-mail address like ten@example.vn",
+            )
+        };
+        if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad());
+        }
+        let (local, domain) = s.split_once('@').ok_or_else(bad)?;
+        let domain_ok = !domain.contains('@')
+            && domain.contains('.')
+            && domain
+                .split('.')
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '-'));
+        if local.is_empty() || local.len() > 64 || !domain_ok {
+            return Err(bad());
+        }
+        Ok(Self(s.to_string()))
     }
-    let (local, domain) = s.split_once('@').ok_or_else(bad)?;
-    let domain_ok = !domain.contains('@')
-        && domain.contains('.')
-        && domain
-            .split('.')
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '-'));
-    if local.is_empty() || local.len() > 64 || !domain_ok {
-        return Err(bad());
+
+    /// The address.
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
-    Ok(s.to_string())
+
+    /// The address, owned.
+    pub fn into_inner(self) -> String {
+        self.0
+    }
 }
 
-/// Checks a Vietnamese phone number: `0` or `+84` then 9 digits; spaces and dots allowed.
-/// Stored as typed without the spaces and dots.
-pub fn parse_phone(s: &str) -> Result<String, Invalid> {
-    let compact: String = s.chars().filter(|c| !matches!(c, ' ' | '.')).collect();
-    let digits = compact
-        .strip_prefix("+84")
-        .or_else(|| compact.strip_prefix('0'));
-    match digits {
-        Some(d) if d.len() == 9 && d.chars().all(|c| c.is_ascii_digit()) => Ok(compact),
-        _ => Err(Invalid::new(
-            "invalid_phone",
-            "must be a Vietnamese phone number: 0 or +84 followed by 9 digits",
-        )),
+/// A Vietnamese phone number in one form, `+84` and 9 digits, so that `0912 345 678` and
+/// `+84912345678` are the same number wherever they are stored or compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone(String);
+
+impl Phone {
+    /// Reads `0` or `+84` then 9 digits, with spaces and dots allowed; refuses anything else
+    /// with `invalid_phone`.
+    pub fn parse(s: &str) -> Result<Self, Invalid> {
+        let compact: String = s.chars().filter(|c| !matches!(c, ' ' | '.')).collect();
+        let digits = compact
+            .strip_prefix("+84")
+            .or_else(|| compact.strip_prefix('0'));
+        match digits {
+            Some(d) if d.len() == 9 && d.chars().all(|c| c.is_ascii_digit()) => {
+                Ok(Self(format!("+84{d}")))
+            }
+            _ => Err(Invalid::new(
+                "invalid_phone",
+                "must be a Vietnamese phone number: 0 or +84 followed by 9 digits",
+            )),
+        }
     }
+
+    /// The number as `+84` and 9 digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The number, owned.
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// Whether a contact field was left out: absent, or only blanks.
+fn blank(field: Option<&str>) -> bool {
+    field.is_none_or(|v| v.trim().is_empty())
+}
+
+/// The asker must be reachable: an e-mail address or a phone number (or both).
+pub fn contact_given(email: Option<&str>, phone: Option<&str>) -> Result<(), Invalid> {
+    if blank(email) && blank(phone) {
+        Err(Invalid::other("give an e-mail address or a phone number"))
+    } else {
+        Ok(())
+    }
+}
+
+/// An optional e-mail address: blank counts as none.
+pub fn optional_email(email: Option<&str>) -> Result<Option<Email>, Invalid> {
+    email
+        .filter(|e| !blank(Some(e)))
+        .map(Email::parse)
+        .transpose()
+}
+
+/// An optional phone number: blank counts as none.
+pub fn optional_phone(phone: Option<&str>) -> Result<Option<Phone>, Invalid> {
+    phone
+        .filter(|p| !blank(Some(p)))
+        .map(Phone::parse)
+        .transpose()
+}
+
+/// Longest title of a question.
+pub const TITLE_MAX: usize = 300;
+/// Longest question or reply.
+pub const BODY_MAX: usize = 10_000;
+/// Longest asker's name.
+pub const NAME_MAX: usize = 200;
+/// Longest postal address.
+pub const ADDRESS_MAX: usize = 500;
+/// Longest organisation name.
+pub const ORGANIZATION_MAX: usize = 300;
+/// Longest rating comment or rejection note.
+pub const NOTE_MAX: usize = 2000;
+
+/// A question's title: a name-like line, 1–300 characters.
+pub fn parse_title(s: &str) -> Result<String, Invalid> {
+    parse_name(s, TITLE_MAX)
+}
+
+/// The asker's name, 1–200 characters.
+pub fn parse_asker_name(s: &str) -> Result<String, Invalid> {
+    parse_name(s, NAME_MAX)
+}
+
+/// The text of a question or of a reply: trimmed, 1–10,000 characters.
+pub fn parse_body(s: &str) -> Result<String, Invalid> {
+    let body = parse_text(s, BODY_MAX)?;
+    if body.is_empty() {
+        Err(Invalid::required())
+    } else {
+        Ok(body)
+    }
+}
+
+/// Optional free text up to `max` characters; blank counts as none.
+pub fn optional_text(s: Option<&str>, max: usize) -> Result<Option<String>, Invalid> {
+    Ok(s.map(|v| parse_text(v, max))
+        .transpose()?
+        .filter(|v| !v.is_empty()))
+}
+
+/// The status a new question opens in: `assigned` when the asker named a unit, else
+/// `received` (the board routes it).
+pub fn opening_status(unit_named: bool) -> Status {
+    if unit_named {
+        Status::Assigned
+    } else {
+        Status::Received
+    }
+}
+
+/// How many tracking codes are drawn for one question before giving up: with 31⁶ codes a
+/// year, a second collision in a row already means something else is wrong.
+pub const TRACKING_CODE_ATTEMPTS: usize = 8;
+
+/// Working days to answer when neither the category nor the settings say otherwise.
+pub const DEFAULT_ANSWER_DAYS: u32 = 15;
+
+/// The working days to answer, from a category's or the configured figure.
+pub fn answer_days(days: i32) -> u32 {
+    u32::try_from(days).unwrap_or(DEFAULT_ANSWER_DAYS)
+}
+
+/// The working days from receipt to the first reply, kept with the question for the
+/// statistics; `None` for a later reply, which leaves the first figure as it is.
+pub fn first_reply_working_days(answered_at: Option<NaiveDateTime>, days: i64) -> Option<i32> {
+    answered_at
+        .is_none()
+        .then(|| i32::try_from(days).unwrap_or(i32::MAX))
+}
+
+/// Lowest rating.
+pub const RATING_MIN: i32 = 1;
+/// Highest rating.
+pub const RATING_MAX: i32 = 5;
+
+/// An asker's score of the answer: 1 (poor) to 5 (excellent).
+pub fn check_rating(score: i32) -> Result<i32, Invalid> {
+    if (RATING_MIN..=RATING_MAX).contains(&score) {
+        Ok(score)
+    } else {
+        Err(Invalid::new("out_of_range", "must be from 1 to 5"))
+    }
+}
+
+/// The note of a step: a rejection needs a reason the asker will read; other steps take none
+/// (a note given to them is still checked, and then dropped).
+pub fn step_note(action: Action, note: Option<&str>) -> Result<Option<String>, Invalid> {
+    let note = note.map(|n| parse_text(n, NOTE_MAX)).transpose()?;
+    match (action, note) {
+        (Action::Reject, Some(n)) if !n.is_empty() => Ok(Some(n)),
+        (Action::Reject, _) => Err(Invalid::other("a rejection needs a reason for the asker")),
+        _ => Ok(None),
+    }
+}
+
+/// The unit of an `assign` step, which must name one; other steps take none.
+pub fn step_unit(action: Action, unit: Option<String>) -> Result<Option<String>, Invalid> {
+    match (action, unit) {
+        (Action::Assign, Some(u)) => Ok(Some(u)),
+        (Action::Assign, None) => Err(Invalid::other("name the unit to assign")),
+        _ => Ok(None),
+    }
+}
+
+/// Overdue: an answer is still owed, none was given, and the due time has passed. Derived as of
+/// `now`, never stored; `db::questions::overdue` is the same rule as a query filter.
+pub fn is_overdue(
+    status: Status,
+    answered_at: Option<NaiveDateTime>,
+    due_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> bool {
+    status.awaits_answer() && answered_at.is_none() && due_at < now
+}
+
+/// How a principal stands to a question of `unit`: the board to every question, an officer
+/// (or API client) to its unit's; `None` when it may not see the question.
+pub fn actor(principal: &Principal, unit: Option<&str>) -> Option<Actor> {
+    if is_board(principal.role) {
+        Some(Actor::Board)
+    } else if principal.role == Role::Officer
+        && principal.unit.is_some()
+        && principal.unit.as_deref() == unit
+    {
+        Some(Actor::AssignedUnit)
+    } else {
+        None
+    }
+}
+
+/// Which questions a staff list shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QuestionScope {
+    /// Questions of this unit only, or of every unit when `None`.
+    Units(Option<String>),
+    /// None: an officer asking for another unit, or without a unit.
+    Nothing,
+}
+
+/// Which questions `principal` lists when it asks for `asked` (a unit code, or all it may
+/// see): the board any unit's, an officer only its own. A viewer is refused: questions carry
+/// the askers' contact details.
+pub fn list_scope(principal: &Principal, asked: Option<String>) -> Option<QuestionScope> {
+    if is_board(principal.role) {
+        return Some(QuestionScope::Units(asked));
+    }
+    match (principal.role, &principal.unit) {
+        (Role::Officer, Some(own)) if asked.as_ref().is_none_or(|u| u == own) => {
+            Some(QuestionScope::Units(Some(own.clone())))
+        }
+        (Role::Officer, _) => Some(QuestionScope::Nothing),
+        _ => None,
+    }
+}
+
+/// Hex SHA-256 of an access key. Keys carry 256 random bits, so a fast hash is enough.
+pub fn key_hash(key: &str) -> String {
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Whether `key` is the access key whose hash is `hash`. Compared in constant time, and a key
+/// that is empty or too long to be one is simply wrong.
+pub fn key_opens(hash: &str, key: &str) -> bool {
+    if key.is_empty() || key.len() > 200 {
+        return false;
+    }
+    let given = key_hash(key);
+    hash.len() == given.len()
+        && hash
+            .bytes()
+            .zip(given.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// A name shortened to initials for the public, e.g. `Nguyễn Văn An` → `N. V. A.`
@@ -227,40 +474,98 @@ mod tests {
     use Action as A;
     use Status as S;
 
-    /// Every edge of SPEC §4: (from, action, to, board only, needs consent).
-    const EDGES: &[(Status, Action, Status, bool, bool)] = &[
-        (S::Received, A::Assign, S::Assigned, true, false),
-        (S::Assigned, A::Assign, S::Assigned, true, false),
-        (S::Assigned, A::Reply, S::Answered, false, false),
-        (S::Answered, A::Reply, S::Answered, false, false),
-        (S::Answered, A::Publish, S::Published, false, true),
-        (S::Received, A::Reject, S::Rejected, true, false),
-        (S::Assigned, A::Reject, S::Rejected, true, false),
+    /// Who may take a step at all.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Who {
+        /// Only the board.
+        Board,
+        /// The board and the assigned unit.
+        Both,
+    }
+
+    /// SPEC §4, every status by every action: (from, action, who may, to, needs consent).
+    /// `to` is `None` where the step does not exist from that status.
+    const TABLE: &[(Status, Action, Who, Option<Status>, bool)] = &[
+        (S::Received, A::Assign, Who::Board, Some(S::Assigned), false),
+        (S::Received, A::Reply, Who::Both, None, false),
+        (S::Received, A::Publish, Who::Both, None, false),
+        (S::Received, A::Reject, Who::Board, Some(S::Rejected), false),
+        (S::Assigned, A::Assign, Who::Board, Some(S::Assigned), false),
+        (S::Assigned, A::Reply, Who::Both, Some(S::Answered), false),
+        (S::Assigned, A::Publish, Who::Both, None, false),
+        (S::Assigned, A::Reject, Who::Board, Some(S::Rejected), false),
+        (S::Answered, A::Assign, Who::Board, None, false),
+        (S::Answered, A::Reply, Who::Both, Some(S::Answered), false),
+        (S::Answered, A::Publish, Who::Both, Some(S::Published), true),
+        (S::Answered, A::Reject, Who::Board, None, false),
+        (S::Published, A::Assign, Who::Board, None, false),
+        (S::Published, A::Reply, Who::Both, None, false),
+        (S::Published, A::Publish, Who::Both, None, false),
+        (S::Published, A::Reject, Who::Board, None, false),
+        (S::Rejected, A::Assign, Who::Board, None, false),
+        (S::Rejected, A::Reply, Who::Both, None, false),
+        (S::Rejected, A::Publish, Who::Both, None, false),
+        (S::Rejected, A::Reject, Who::Board, None, false),
     ];
 
+    fn may(who: Who, actor: Actor) -> bool {
+        who == Who::Both || actor == Actor::Board
+    }
+
     #[test]
-    fn every_status_action_actor_and_consent_is_decided_as_the_spec_says() {
+    fn the_table_names_every_status_and_action_once() {
         for from in Status::ALL {
             for action in Action::ALL {
-                for actor in [Actor::Board, Actor::AssignedUnit] {
-                    for consent in [true, false] {
-                        let got = transition(from, action, actor, consent);
-                        let edge = EDGES.iter().find(|e| e.0 == from && e.1 == action);
-                        let board_only = matches!(action, A::Assign | A::Reject);
-                        if board_only && actor != Actor::Board {
-                            assert_eq!(got, Err(Refusal::Forbidden), "{from:?} {action:?}");
-                            continue;
-                        }
-                        match edge {
-                            Some(e) if !e.4 || consent => {
-                                assert_eq!(got, Ok(e.2), "{from:?} {action:?} {actor:?} {consent}")
-                            }
-                            _ => assert!(
-                                matches!(got, Err(Refusal::InvalidTransition { .. })),
-                                "{from:?} {action:?} {actor:?} {consent}: {got:?}"
-                            ),
-                        }
+                let rows = TABLE
+                    .iter()
+                    .filter(|r| r.0 == from && r.1 == action)
+                    .count();
+                assert_eq!(rows, 1, "{from:?} {action:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_status_action_actor_and_consent_is_decided_as_the_table_says() {
+        for &(from, action, who, to, needs_consent) in TABLE {
+            for actor in [Actor::Board, Actor::AssignedUnit] {
+                for consent in [true, false] {
+                    let got = transition(from, action, actor, consent);
+                    let case = format!("{from:?} {action:?} {actor:?} consent={consent}");
+                    if !may(who, actor) {
+                        assert_eq!(got, Err(Refusal::Forbidden), "{case}");
+                        continue;
                     }
+                    match to {
+                        Some(to) if !needs_consent || consent => {
+                            assert_eq!(got, Ok(to), "{case}")
+                        }
+                        _ => assert!(
+                            matches!(got, Err(Refusal::InvalidTransition { .. })),
+                            "{case}: {got:?}"
+                        ),
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn allowed_actions_are_the_tables_possible_steps_for_the_actor() {
+        for from in Status::ALL {
+            for actor in [Actor::Board, Actor::AssignedUnit] {
+                for consent in [true, false] {
+                    let expected: Vec<Action> = TABLE
+                        .iter()
+                        .filter(|r| r.0 == from && may(r.2, actor))
+                        .filter(|r| r.3.is_some() && (!r.4 || consent))
+                        .map(|r| r.1)
+                        .collect();
+                    assert_eq!(
+                        allowed_actions(from, actor, consent),
+                        expected,
+                        "{from:?} {actor:?} consent={consent}"
+                    );
                 }
             }
         }
@@ -299,9 +604,16 @@ mod tests {
     }
 
     #[test]
-    fn contact_details_are_checked_for_form() {
-        assert_eq!(parse_phone("0912 345.678").unwrap(), "0912345678");
-        assert_eq!(parse_phone("+84 912 345 678").unwrap(), "+84912345678");
+    fn phones_are_kept_in_one_form_and_emails_checked_for_form() {
+        assert_eq!(
+            Phone::parse("0912 345.678").unwrap().as_str(),
+            "+84912345678"
+        );
+        assert_eq!(
+            Phone::parse("+84 912 345 678").unwrap().as_str(),
+            "+84912345678"
+        );
+        assert_eq!(Phone::parse("0912345678"), Phone::parse("+84912345678"));
         for bad in [
             "912345678",
             "091234567",
@@ -309,14 +621,119 @@ mod tests {
             "0912-345-678",
             "09123456789",
         ] {
-            assert!(parse_phone(bad).is_err(), "{bad}");
+            assert_eq!(
+                Phone::parse(bad).unwrap_err().code,
+                "invalid_phone",
+                "{bad}"
+            );
         }
-        assert!(parse_email("an.nguyen@binhphuoc.gov.vn").is_ok());
+        assert!(Email::parse("an.nguyen@binhphuoc.gov.vn").is_ok());
+        assert_eq!(Email::parse(" an@x.vn ").unwrap().as_str(), "an@x.vn");
         for bad in [
             "an", "an@", "@x.vn", "an@x", "a n@x.vn", "an@x..vn", "a@b@c.vn",
         ] {
-            assert!(parse_email(bad).is_err(), "{bad}");
+            assert_eq!(
+                Email::parse(bad).unwrap_err().code,
+                "invalid_email",
+                "{bad}"
+            );
         }
+    }
+
+    #[test]
+    fn an_asker_gives_an_email_or_a_phone() {
+        assert!(contact_given(None, None).is_err());
+        assert!(contact_given(Some("  "), Some("")).is_err());
+        assert!(contact_given(Some("an@x.vn"), None).is_ok());
+        assert!(contact_given(None, Some("0912345678")).is_ok());
+        assert_eq!(optional_phone(Some(" ")), Ok(None));
+        assert_eq!(optional_email(None), Ok(None));
+    }
+
+    #[test]
+    fn a_question_opens_assigned_only_when_a_unit_is_named() {
+        assert_eq!(opening_status(true), S::Assigned);
+        assert_eq!(opening_status(false), S::Received);
+    }
+
+    #[test]
+    fn only_the_first_reply_records_its_working_days() {
+        let at = chrono::DateTime::from_timestamp(1_767_225_600, 0)
+            .unwrap()
+            .naive_utc();
+        assert_eq!(first_reply_working_days(None, 3), Some(3));
+        assert_eq!(first_reply_working_days(None, i64::MAX), Some(i32::MAX));
+        assert_eq!(first_reply_working_days(Some(at), 3), None);
+    }
+
+    #[test]
+    fn ratings_run_from_one_to_five() {
+        assert_eq!(check_rating(1), Ok(1));
+        assert_eq!(check_rating(5), Ok(5));
+        for bad in [0, 6, -1] {
+            assert_eq!(check_rating(bad).unwrap_err().code, "out_of_range");
+        }
+    }
+
+    #[test]
+    fn a_rejection_needs_a_reason_and_an_assignment_a_unit() {
+        assert!(step_note(A::Reject, None).is_err());
+        assert!(step_note(A::Reject, Some("  ")).is_err());
+        assert_eq!(
+            step_note(A::Reject, Some(" Trùng lặp ")),
+            Ok(Some("Trùng lặp".into()))
+        );
+        assert_eq!(step_note(A::Publish, Some("x")), Ok(None));
+        assert!(step_note(A::Publish, Some(&"x".repeat(NOTE_MAX + 1))).is_err());
+        assert!(step_unit(A::Assign, None).is_err());
+        assert_eq!(step_unit(A::Reject, Some("u".into())), Ok(None));
+    }
+
+    #[test]
+    fn overdue_is_open_unanswered_and_past_due() {
+        let t = |s: i64| {
+            chrono::DateTime::from_timestamp(1_767_225_600 + s, 0)
+                .unwrap()
+                .naive_utc()
+        };
+        assert!(is_overdue(S::Assigned, None, t(0), t(1)));
+        assert!(is_overdue(S::Received, None, t(0), t(1)));
+        assert!(!is_overdue(S::Assigned, None, t(1), t(1)));
+        assert!(!is_overdue(S::Answered, Some(t(2)), t(0), t(5)));
+        assert!(!is_overdue(S::Rejected, None, t(0), t(5)));
+    }
+
+    #[test]
+    fn the_board_sees_every_question_and_an_officer_its_units() {
+        let p = |role, unit: Option<&str>| Principal {
+            subject: "user:x".into(),
+            role,
+            unit: unit.map(str::to_string),
+        };
+        let officer = p(Role::Officer, Some("a"));
+        assert_eq!(actor(&p(Role::Editor, None), Some("a")), Some(Actor::Board));
+        assert_eq!(actor(&officer, Some("a")), Some(Actor::AssignedUnit));
+        assert_eq!(actor(&officer, Some("b")), None);
+        assert_eq!(actor(&officer, None), None);
+        assert_eq!(actor(&p(Role::Officer, None), None), None);
+        assert_eq!(actor(&p(Role::Viewer, None), Some("a")), None);
+        assert_eq!(
+            list_scope(&p(Role::Admin, None), Some("b".into())),
+            Some(QuestionScope::Units(Some("b".into())))
+        );
+        assert_eq!(
+            list_scope(&officer, None),
+            Some(QuestionScope::Units(Some("a".into())))
+        );
+        assert_eq!(
+            list_scope(&officer, Some("b".into())),
+            Some(QuestionScope::Nothing)
+        );
+        assert_eq!(
+            list_scope(&p(Role::Officer, None), None),
+            Some(QuestionScope::Nothing)
+        );
+        assert_eq!(list_scope(&p(Role::Viewer, None), None), None);
     }
 
     #[test]
