@@ -6,14 +6,14 @@ use diesel::Connection;
 
 use crate::auth::accounts::{check_unit, random_token};
 use crate::db::holidays;
-use crate::db::questions::{self as store, Asker, Filter, Question, Reply};
+use crate::db::questions::{self as store, Asker, Filter};
 use crate::db::submissions::After;
 use crate::db::DbConnection;
 use crate::domain::access::{Principal, Role};
 use crate::domain::calendar::local_date;
 use crate::domain::content::{index_text, query_terms};
 use crate::domain::question::{
-    self as rules, answer_days, first_reply_working_days, key_hash, key_opens,
+    self as rules, answer_days, check_rating, first_reply_working_days, key_hash, key_opens,
     normalize_tracking_code, opening_status, step_note, step_unit, tracking_code, Action, Actor,
     Email, Phone, QuestionScope, Refusal, Status, TRACKING_CODE_ATTEMPTS,
 };
@@ -51,6 +51,9 @@ pub struct NewQuestion {
     /// Whether it may be shown in the public Q&A.
     pub publish_consent: bool,
 }
+
+/// A question and a reply as stored, which the handlers turn into their answers.
+pub use crate::db::questions::{Question, Reply};
 
 /// What the asker keeps: the stored question and its access key, shown only this once.
 #[derive(Debug)]
@@ -159,8 +162,7 @@ pub async fn track(
         .await
 }
 
-/// Records the asker's rating (checked by the caller against [`rules::check_rating`]), once,
-/// after an answer.
+/// Records the asker's rating, once, after an answer.
 pub async fn rate(
     state: &AppState,
     code: String,
@@ -169,6 +171,7 @@ pub async fn rate(
     comment: Option<String>,
 ) -> Result<WithReplies, ApiError> {
     let key = key.ok_or_else(not_tracked)?;
+    let score = check_rating(score).map_err(|why| ApiError::invalid_field("score", why))?;
     let now = state.now();
     // One conditional UPDATE on a pooled connection, as before: a rating touches one row and
     // needs no ordering with other writes.

@@ -10,7 +10,6 @@ use validator::Validate;
 
 use super::{rule, vn, RatingResponse, ReplyResponse};
 use crate::api::extract::{Json, Query, ValidJson};
-use crate::db::questions::{Question, Reply};
 use crate::domain::invalid::Invalid;
 use crate::domain::question::{
     contact_given, optional_email, optional_phone, optional_text, parse_asker_name, parse_body,
@@ -18,7 +17,7 @@ use crate::domain::question::{
 };
 use crate::error::{ApiError, FieldError, Problem};
 use crate::ratelimit::client_address;
-use crate::service::questions::{self as service, NewAsker, NewQuestion};
+use crate::service::questions::{self as service, NewAsker, NewQuestion, Question, Reply};
 use crate::state::AppState;
 
 /// Who asks.

@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::questions::Reply;
 use crate::domain::invalid::Invalid;
+use crate::service::questions::Reply;
 
 /// A time as Vietnam reads it, for the due dates an asker is shown.
 fn vn(t: chrono::NaiveDateTime) -> DateTime<chrono::FixedOffset> {

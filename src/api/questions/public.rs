@@ -9,10 +9,9 @@ use super::ReplyResponse;
 use crate::api::extract::Query;
 use crate::api::submissions::{after_cursor, parse_after};
 use crate::api::{date_range, page_limit, split_page, Page};
-use crate::db::questions::{Question, Reply};
 use crate::domain::question::initials;
 use crate::error::{ApiError, Problem};
-use crate::service::questions::{self as service, PublicListing};
+use crate::service::questions::{self as service, PublicListing, Question, Reply};
 use crate::state::AppState;
 
 /// A published question and its answers. Never the asker's contact details.

@@ -12,10 +12,9 @@ use crate::api::extract::{Json, Query, ValidJson};
 use crate::api::submissions::{after_cursor, parse_after};
 use crate::api::{date_range, page_limit, split_page, Page};
 use crate::auth::Principal;
-use crate::db::questions::{Question, Reply};
 use crate::domain::question::{self as rules, parse_body, Action, Actor, Status};
 use crate::error::{ApiError, Problem};
-use crate::service::questions::{self as service, StaffListing, Step};
+use crate::service::questions::{self as service, Question, Reply, StaffListing, Step};
 use crate::state::AppState;
 
 /// The asker's details, for staff.
