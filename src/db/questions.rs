@@ -4,11 +4,12 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 
 use super::schema::{question_replies, questions};
 use super::submissions::After;
 use super::{search, DbBackend, DbConnection};
-use crate::domain::question::Status;
+use crate::domain::question::{self as rules, Status};
 
 /// A question as stored, without its search text.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -100,7 +101,7 @@ pub struct Question {
 impl Question {
     /// Not answered and past its due time: derived, never stored.
     pub fn is_overdue(&self, now: NaiveDateTime) -> bool {
-        self.status.awaits_answer() && self.answered_at.is_none() && self.due_at < now
+        rules::is_overdue(self.status, self.answered_at, self.due_at, now)
     }
 }
 
@@ -325,8 +326,8 @@ pub fn publish(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryRes
 
 /// Adds a reply to a question in `from`; the first one answers it, and stores
 /// `answer_working_days`, the working days since receipt (kept for the statistics, so a quarter
-/// is counted with the calendar as it stood when each answer was given). False if the question
-/// moved meanwhile.
+/// is counted with the calendar as it stood when each answer was given; `None` keeps the
+/// figure stored). False if the question moved meanwhile.
 pub fn add_reply(
     conn: &mut DbConnection,
     question: &Question,
@@ -334,9 +335,8 @@ pub fn add_reply(
     unit: Option<&str>,
     author: &str,
     at: NaiveDateTime,
-    answer_working_days: i32,
+    answer_working_days: Option<i32>,
 ) -> QueryResult<bool> {
-    let first = question.answered_at.is_none();
     let n = diesel::update(
         questions::table
             .find(&question.id)
@@ -346,7 +346,7 @@ pub fn add_reply(
         questions::status.eq(Status::Answered.as_str()),
         questions::answered_at.eq(question.answered_at.or(Some(at))),
         questions::updated_at.eq(at),
-        first.then(|| questions::answer_working_days.eq(answer_working_days)),
+        answer_working_days.map(|days| questions::answer_working_days.eq(days)),
     ))
     .execute(conn)?;
     if n == 0 {
@@ -410,6 +410,29 @@ pub struct Filter {
 
 type Boxed = questions::BoxedQuery<'static, DbBackend>;
 
+/// A condition on questions, for filters shared between queries.
+pub type Condition = Box<dyn BoxableExpression<questions::table, DbBackend, SqlType = Bool>>;
+
+/// The statuses that still owe an answer, as stored.
+fn awaiting_answer() -> Vec<&'static str> {
+    Status::ALL
+        .into_iter()
+        .filter(Status::awaits_answer)
+        .map(|s| s.as_str())
+        .collect()
+}
+
+/// Overdue as of `now`: the rule of [`rules::is_overdue`] as a filter, the one definition every
+/// list and count of overdue questions uses.
+pub fn overdue(now: NaiveDateTime) -> Condition {
+    Box::new(
+        questions::status
+            .eq_any(awaiting_answer())
+            .and(questions::answered_at.is_null())
+            .and(questions::due_at.lt(now)),
+    )
+}
+
 fn filtered(conn: &mut DbConnection, f: &Filter, published: bool) -> QueryResult<Boxed> {
     let mut query = questions::table.into_boxed();
     if let Some(unit) = &f.unit {
@@ -421,21 +444,11 @@ fn filtered(conn: &mut DbConnection, f: &Filter, published: bool) -> QueryResult
     if let Some(category) = &f.category {
         query = query.filter(questions::category_code.eq(category.clone()));
     }
-    if let (Some(overdue), Some(now)) = (f.overdue, f.now) {
-        let awaiting = vec![Status::Received.as_str(), Status::Assigned.as_str()];
-        if overdue {
-            query = query
-                .filter(questions::status.eq_any(awaiting))
-                .filter(questions::answered_at.is_null())
-                .filter(questions::due_at.lt(now));
-        } else {
-            query = query.filter(
-                questions::status
-                    .ne_all(awaiting)
-                    .or(questions::answered_at.is_not_null())
-                    .or(questions::due_at.ge(now)),
-            );
-        }
+    match (f.overdue, f.now) {
+        (Some(true), Some(now)) => query = query.filter(overdue(now)),
+        // Every part of the rule is a NOT NULL column or IS NULL, so NOT is exact.
+        (Some(false), Some(now)) => query = query.filter(diesel::dsl::not(overdue(now))),
+        _ => {}
     }
     match (published, f.from) {
         (true, Some(from)) => query = query.filter(questions::published_at.ge(from)),
@@ -507,63 +520,4 @@ pub fn list_published(
             .select(QuestionRow::as_select())
             .load(conn)?,
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use diesel::Connection;
-
-    fn question(id: &str, code: &str) -> Question {
-        let at = chrono::DateTime::from_timestamp(1_767_225_600, 0)
-            .expect("a valid instant")
-            .naive_utc();
-        Question {
-            id: id.to_string(),
-            tracking_code: code.to_string(),
-            access_key_hash: "0".repeat(64),
-            title: "Hỏi về giờ làm việc".to_string(),
-            body: "Bộ phận một cửa làm việc đến mấy giờ?".to_string(),
-            category: None,
-            unit: None,
-            asker: Asker {
-                name: "Nguyễn Văn A".to_string(),
-                email: None,
-                phone: None,
-                address: None,
-                organization: None,
-            },
-            publish_consent: false,
-            status: Status::Received,
-            rejection_note: None,
-            received_at: at,
-            due_at: at,
-            answered_at: None,
-            published_at: None,
-            updated_at: at,
-            rating_score: None,
-            rating_comment: None,
-            rated_at: None,
-        }
-    }
-
-    #[test]
-    fn a_taken_tracking_code_is_passed_over_without_an_error() {
-        let mut conn = DbConnection::Sqlite(
-            diesel::SqliteConnection::establish(":memory:").expect("an in-memory database"),
-        );
-        crate::db::migrate(&mut conn).expect("migrations");
-        let first = question("00000000-0000-4000-8000-000000000001", "Q26-ABCDEF");
-        let second = question("00000000-0000-4000-8000-000000000002", "Q26-ABCDEF");
-        assert!(insert_new_code(&mut conn, &first, "hoi").unwrap());
-        assert!(!insert_new_code(&mut conn, &second, "hoi").unwrap());
-        let other = question("00000000-0000-4000-8000-000000000002", "Q26-ABCDEG");
-        assert!(insert_new_code(&mut conn, &other, "hoi").unwrap());
-        let stored: i64 = questions::table.count().get_result(&mut conn).unwrap();
-        assert_eq!(stored, 2);
-        let found = find_by_code(&mut conn, "Q26-ABCDEF")
-            .unwrap()
-            .expect("the first");
-        assert_eq!(found.id, first.id);
-    }
 }

@@ -321,13 +321,17 @@ pub fn overview(
          WHERE status IN ('received', 'assigned') GROUP BY status",
         StatusCount
     )?;
-    let overdue = load_sql!(
-        conn,
-        "SELECT unit_code AS unit, COUNT(*) AS n FROM questions \
-         WHERE status IN ('received', 'assigned') AND due_at < ? GROUP BY unit_code",
-        UnitCount,
-        (Timestamp, now)
-    )?;
+    let overdue: Vec<UnitCount> = super::schema::questions::table
+        .filter(super::questions::overdue(now))
+        .group_by(super::schema::questions::unit_code)
+        .select((
+            super::schema::questions::unit_code,
+            diesel::dsl::count_star(),
+        ))
+        .load::<(Option<String>, i64)>(conn)?
+        .into_iter()
+        .map(|(unit, n)| UnitCount { unit, n })
+        .collect();
     let answered = load_sql!(
         conn,
         "SELECT NULL AS unit, COUNT(*) AS n FROM questions WHERE answered_at >= ?",

@@ -3,5 +3,6 @@
 //! commit. Handlers in `api` parse, make one call here, and map the answer.
 
 pub mod obligations;
+pub mod questions;
 pub mod report;
 pub mod submissions;

@@ -1,7 +1,7 @@
 use reqwest::Method;
 use serde_json::json as j;
 
-use crate::helpers::{json, problem, spawn_app};
+use crate::helpers::{json, problem, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn a_unit_is_deactivated_with_successors_and_keeps_its_history() {
@@ -149,7 +149,8 @@ async fn a_new_unit_is_checked_and_listed_last() {
 
 #[tokio::test]
 async fn categories_take_the_configured_answer_days_and_can_change_them() {
-    let app = spawn_app().await;
+    // Not the default 15, so the setting is seen to be what is used.
+    let app = spawn_app_with(&[("PORTAL_DEFAULT_ANSWER_DAYS", "12")]).await;
     let editor = app.user("editor", None).await;
     let body = j!({"code": "moi-truong", "name": "Môi trường", "mandatory": true});
     let created = json(
@@ -158,7 +159,7 @@ async fn categories_take_the_configured_answer_days_and_can_change_them() {
         201,
     )
     .await;
-    assert_eq!(created["answer_days"], 15);
+    assert_eq!(created["answer_days"], 12);
     assert_eq!(created["mandatory"], true);
     let changed = json(
         app.patch_as(

@@ -943,3 +943,82 @@ async fn questions_asked_at_once_are_each_stored_or_refused_on_their_own() {
     .await;
     assert_eq!(list["items"].as_array().unwrap().len(), 16);
 }
+
+/// A tracking code already given is passed over by the insert itself, without an error, on
+/// the database the tests run on (SQLite, or PostgreSQL with `PORTAL_TEST_POSTGRES_URL`), so
+/// the service can draw another.
+#[tokio::test]
+async fn a_taken_tracking_code_is_passed_over_without_an_error() {
+    use portal_api::db::questions::{find_by_code, insert_new_code, Asker, Question};
+    use portal_api::domain::question::Status;
+
+    let app = spawn_app().await;
+    let pool = portal_api::db::connect(&app.db.url(), 1).expect("a pool on the test database");
+    let mut conn = pool.get().expect("a connection");
+    let at = chrono::DateTime::from_timestamp(1_767_225_600, 0)
+        .expect("a valid instant")
+        .naive_utc();
+    let question = |id: &str, code: &str| Question {
+        id: id.to_string(),
+        tracking_code: code.to_string(),
+        access_key_hash: "0".repeat(64),
+        title: "Hỏi về giờ làm việc".to_string(),
+        body: "Bộ phận một cửa làm việc đến mấy giờ?".to_string(),
+        category: None,
+        unit: None,
+        asker: Asker {
+            name: "Nguyễn Văn A".to_string(),
+            ..Default::default()
+        },
+        publish_consent: false,
+        status: Status::Received,
+        rejection_note: None,
+        received_at: at,
+        due_at: at,
+        answered_at: None,
+        published_at: None,
+        updated_at: at,
+        rating_score: None,
+        rating_comment: None,
+        rated_at: None,
+    };
+    let first = question("00000000-0000-4000-8000-000000000001", "Q26-ABCDEF");
+    let second = question("00000000-0000-4000-8000-000000000002", "Q26-ABCDEF");
+    assert!(insert_new_code(&mut conn, &first, "hoi").unwrap());
+    assert!(!insert_new_code(&mut conn, &second, "hoi").unwrap());
+    let other = question("00000000-0000-4000-8000-000000000002", "Q26-ABCDEG");
+    assert!(insert_new_code(&mut conn, &other, "hoi").unwrap());
+    assert_eq!(app.db.count("SELECT count(*) AS n FROM questions"), 2);
+    let found = find_by_code(&mut conn, "Q26-ABCDEF")
+        .unwrap()
+        .expect("the first");
+    assert_eq!(found.id, first.id);
+}
+
+/// However the asker types a phone number, staff see it in one form: `+84` and 9 digits.
+#[tokio::test]
+async fn a_phone_number_is_kept_in_one_form() {
+    let app = spawn_app().await;
+    let editor = app.user("editor", None).await;
+    for typed in ["0912 345 678", "+84 912.345.678", "0912345678"] {
+        let mut asked = question("Số điện thoại", None);
+        asked["asker"]["phone"] = j!(typed);
+        let code = ask(&app, &asked).await["tracking_code"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let id = id_of(&app, &editor.token, &code).await;
+        let seen = json(
+            app.get_as(&editor.token, &format!("/api/v1/questions/{id}"))
+                .await,
+            200,
+        )
+        .await;
+        assert_eq!(seen["asker"]["phone"], "+84912345678", "typed {typed}");
+    }
+    assert_eq!(
+        app.db
+            .count("SELECT count(*) AS n FROM questions WHERE asker_phone = '+84912345678'"),
+        3
+    );
+}

@@ -1,0 +1,461 @@
+//! Citizen questions: asking, following and rating them (askers), routing and answering them
+//! (staff), and the public Q&A.
+
+use chrono::{Datelike, NaiveDateTime};
+use diesel::Connection;
+
+use crate::auth::accounts::{check_unit, random_token};
+use crate::db::holidays;
+use crate::db::questions::{self as store, Asker, Filter};
+use crate::db::submissions::After;
+use crate::db::DbConnection;
+use crate::domain::access::{Principal, Role};
+use crate::domain::calendar::local_date;
+use crate::domain::content::{index_text, query_terms};
+use crate::domain::question::{
+    self as rules, answer_days, check_rating, first_reply_working_days, key_hash, key_opens,
+    normalize_tracking_code, opening_status, step_note, step_unit, tracking_code, Action, Actor,
+    Email, Phone, QuestionScope, Refusal, Status, TRACKING_CODE_ATTEMPTS,
+};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Who asks, as checked at the door.
+#[derive(Debug, Clone)]
+pub struct NewAsker {
+    /// Name.
+    pub name: String,
+    /// E-mail.
+    pub email: Option<Email>,
+    /// Phone, in its one stored form.
+    pub phone: Option<Phone>,
+    /// Postal address.
+    pub address: Option<String>,
+    /// Organisation.
+    pub organization: Option<String>,
+}
+
+/// A question as checked at the door.
+#[derive(Debug, Clone)]
+pub struct NewQuestion {
+    /// Title.
+    pub title: String,
+    /// Text.
+    pub body: String,
+    /// The unit asked, if any.
+    pub unit: Option<String>,
+    /// Category code, if any.
+    pub category: Option<String>,
+    /// Who asks.
+    pub asker: NewAsker,
+    /// Whether it may be shown in the public Q&A.
+    pub publish_consent: bool,
+}
+
+/// A question and a reply as stored, which the handlers turn into their answers.
+pub use crate::db::questions::{Question, Reply};
+
+/// What the asker keeps: the stored question and its access key, shown only this once.
+#[derive(Debug)]
+pub struct Asked {
+    /// The question as stored.
+    pub question: Question,
+    /// The secret that, with the tracking code, opens the question.
+    pub access_key: String,
+}
+
+/// A question with its replies, oldest first.
+pub type WithReplies = (Question, Vec<Reply>);
+
+/// A question with its replies and how the caller stands to it.
+pub type ForStaff = (Question, Vec<Reply>, Actor);
+
+/// Asks a question: checks the unit and category against the references, dates the answer in
+/// working days, and stores it under a tracking code not given before.
+pub async fn ask(state: &AppState, new: NewQuestion) -> Result<Asked, ApiError> {
+    let access_key = random_token(32);
+    let now = state.now();
+    // Checked and dated against the references in memory: the writer, which all new
+    // questions share, only inserts.
+    let received_on = local_date(now.and_utc());
+    let references = state.references.get(&state.pool, received_on).await?;
+    let days = references
+        .check(new.unit.as_deref(), new.category.as_deref())?
+        .unwrap_or(state.settings.default_answer_days);
+    let due = references
+        .calendar
+        .deadline_after(now.and_utc(), answer_days(days));
+    let mut question = Question {
+        id: uuid::Uuid::new_v4().to_string(),
+        tracking_code: tracking_code(received_on.year()),
+        access_key_hash: key_hash(&access_key),
+        status: opening_status(new.unit.is_some()),
+        title: new.title,
+        body: new.body,
+        category: new.category,
+        unit: new.unit,
+        asker: Asker {
+            name: new.asker.name,
+            email: new.asker.email.map(Email::into_inner),
+            phone: new.asker.phone.map(Phone::into_inner),
+            address: new.asker.address,
+            organization: new.asker.organization,
+        },
+        publish_consent: new.publish_consent,
+        rejection_note: None,
+        received_at: now,
+        due_at: due.due_at.naive_utc(),
+        answered_at: None,
+        published_at: None,
+        updated_at: now,
+        rating_score: None,
+        rating_comment: None,
+        rated_at: None,
+    };
+    let folded = index_text(&format!("{} {}", question.title, question.body));
+    let question = state
+        .insert_one(move |conn| {
+            // A code already given is passed over by the insert itself; another is drawn.
+            for _ in 0..TRACKING_CODE_ATTEMPTS {
+                if store::insert_new_code(conn, &question, &folded)? {
+                    return Ok(question);
+                }
+                question.tracking_code = tracking_code(received_on.year());
+            }
+            Err(ApiError::Unavailable(
+                "No free tracking code was found; please send the question again".to_string(),
+            ))
+        })
+        .await?;
+    Ok(Asked {
+        question,
+        access_key,
+    })
+}
+
+/// The one answer to a wrong code, a wrong key or no key, so neither can be guessed apart.
+fn not_tracked() -> ApiError {
+    ApiError::not_found("A question with this code and key")
+}
+
+/// The question a tracking code and access key open, read on `conn`.
+fn opened(conn: &mut DbConnection, code: &str, key: &str) -> Result<Question, ApiError> {
+    match store::find_by_code(conn, &normalize_tracking_code(code))? {
+        Some(q) if key_opens(&q.access_key_hash, key) => Ok(q),
+        _ => Err(not_tracked()),
+    }
+}
+
+/// Follows a question with its tracking code and access key.
+pub async fn track(
+    state: &AppState,
+    code: String,
+    key: Option<String>,
+) -> Result<WithReplies, ApiError> {
+    let key = key.ok_or_else(not_tracked)?;
+    state
+        .read(move |conn| {
+            let q = opened(conn, &code, &key)?;
+            let replies = store::replies_of(conn, &q.id)?;
+            Ok((q, replies))
+        })
+        .await
+}
+
+/// Records the asker's rating, once, after an answer.
+pub async fn rate(
+    state: &AppState,
+    code: String,
+    key: Option<String>,
+    score: i32,
+    comment: Option<String>,
+) -> Result<WithReplies, ApiError> {
+    let key = key.ok_or_else(not_tracked)?;
+    let score = check_rating(score).map_err(|why| ApiError::invalid_field("score", why))?;
+    let now = state.now();
+    // One conditional UPDATE on a pooled connection, as before: a rating touches one row and
+    // needs no ordering with other writes.
+    state
+        .read(move |conn| {
+            let q = opened(conn, &code, &key)?;
+            if !store::rate(conn, &q.id, score, comment.as_deref(), now)? {
+                let q = store::find(conn, &q.id)?.ok_or_else(|| ApiError::not_found("Question"))?;
+                return Err(ApiError::Conflict(if q.rating_score.is_some() {
+                    "This answer has been rated already".into()
+                } else {
+                    "There is no answer to rate yet".into()
+                }));
+            }
+            store::find_with_replies(conn, &q.id)?.ok_or_else(|| ApiError::not_found("Question"))
+        })
+        .await
+}
+
+/// Filters of a staff list, in domain terms.
+#[derive(Debug, Default)]
+pub struct StaffListing {
+    /// The unit asked for.
+    pub unit: Option<String>,
+    /// Only this status.
+    pub status: Option<Status>,
+    /// Only this category.
+    pub category: Option<String>,
+    /// Only overdue (true) or not overdue (false) questions.
+    pub overdue: Option<bool>,
+    /// Received at or after (UTC).
+    pub from: Option<NaiveDateTime>,
+    /// Received before (UTC).
+    pub to: Option<NaiveDateTime>,
+    /// Words to find.
+    pub q: Option<String>,
+    /// Continue after this question.
+    pub after: Option<After>,
+    /// Page size; one more is read, so the caller knows whether a page follows.
+    pub limit: usize,
+}
+
+/// Words to search for; `None` when words were asked for but none can be searched, which
+/// finds nothing.
+fn search_terms(q: Option<&str>) -> Option<Vec<String>> {
+    let terms = q.map(query_terms).unwrap_or_default();
+    if q.is_some_and(|q| !q.trim().is_empty()) && terms.is_empty() {
+        None
+    } else {
+        Some(terms)
+    }
+}
+
+/// Lists questions newest first, up to `limit + 1`: officers their unit's, the board all.
+pub async fn list_for_staff(
+    state: &AppState,
+    principal: &Principal,
+    listing: StaffListing,
+) -> Result<Vec<ForStaff>, ApiError> {
+    let unit = match rules::list_scope(principal, listing.unit) {
+        Some(QuestionScope::Units(unit)) => unit,
+        Some(QuestionScope::Nothing) => return Ok(Vec::new()),
+        None => return Err(ApiError::Forbidden),
+    };
+    let Some(terms) = search_terms(listing.q.as_deref()) else {
+        return Ok(Vec::new());
+    };
+    let filter = Filter {
+        unit,
+        status: listing.status,
+        category: listing.category,
+        overdue: listing.overdue,
+        now: Some(state.now()),
+        from: listing.from,
+        to: listing.to,
+        terms,
+    };
+    let fetch = listing.limit as i64 + 1;
+    let after = listing.after;
+    let (items, mut replies) = state
+        .read(move |conn| {
+            let items = store::list(conn, &filter, after.as_ref(), fetch)?;
+            let ids: Vec<String> = items.iter().map(|q| q.id.clone()).collect();
+            let replies = store::replies(conn, &ids)?;
+            Ok((items, replies))
+        })
+        .await?;
+    Ok(items
+        .into_iter()
+        .filter_map(|q| {
+            let actor = rules::actor(principal, q.unit.as_deref())?;
+            let r = replies.remove(&q.id).unwrap_or_default();
+            Some((q, r, actor))
+        })
+        .collect())
+}
+
+/// A question the principal may see, read on `conn`, or 404.
+fn visible(conn: &mut DbConnection, principal: &Principal, id: &str) -> Result<ForStaff, ApiError> {
+    store::find_with_replies(conn, id)?
+        .and_then(|(q, r)| rules::actor(principal, q.unit.as_deref()).map(|a| (q, r, a)))
+        .ok_or_else(|| ApiError::not_found("Question"))
+}
+
+/// One question with the asker's contact details, for staff who may see it.
+pub async fn get_for_staff(
+    state: &AppState,
+    principal: &Principal,
+    id: String,
+) -> Result<ForStaff, ApiError> {
+    let principal = principal.clone();
+    state.read(move |conn| visible(conn, &principal, &id)).await
+}
+
+/// The refusal of a step, as the API answers it.
+fn refusal(q: &Question, action: Action, refusal: Refusal) -> ApiError {
+    match refusal {
+        Refusal::Forbidden => ApiError::Forbidden,
+        Refusal::InvalidTransition { allowed } => ApiError::InvalidTransition {
+            status: q.status.as_str().into(),
+            action: if action == Action::Publish && !q.publish_consent {
+                "publish (the asker did not consent)".into()
+            } else {
+                action.as_str().into()
+            },
+            allowed: allowed.iter().map(|a| a.as_str().to_string()).collect(),
+        },
+    }
+}
+
+/// The answer when a conditional change found the question moved on.
+fn changed_meanwhile() -> ApiError {
+    ApiError::Conflict("The question changed meanwhile; read it again".into())
+}
+
+/// Answers a question (`body` checked with [`rules::parse_body`]): the first reply answers it
+/// and records its working days since receipt; later ones add to the answer.
+pub async fn reply(
+    state: &AppState,
+    principal: &Principal,
+    id: String,
+    body: String,
+) -> Result<ForStaff, ApiError> {
+    let principal = principal.clone();
+    let now = state.now();
+    state
+        .write(move |conn| {
+            conn.transaction(|conn| {
+                let (q, _, actor) = visible(conn, &principal, &id)?;
+                rules::transition(q.status, Action::Reply, actor, q.publish_consent)
+                    .map_err(|r| refusal(&q, Action::Reply, r))?;
+                let unit = (actor == Actor::AssignedUnit)
+                    .then(|| q.unit.clone())
+                    .flatten();
+                let received = local_date(q.received_at.and_utc());
+                let days = holidays::calendar(conn, received, local_date(now.and_utc()))?
+                    .working_days_between(q.received_at.and_utc(), now.and_utc());
+                let days = first_reply_working_days(q.answered_at, days);
+                let author = &principal.subject;
+                if !store::add_reply(conn, &q, &body, unit.as_deref(), author, now, days)? {
+                    return Err(changed_meanwhile());
+                }
+                let (q, replies) = store::find_with_replies(conn, &q.id)?
+                    .ok_or_else(|| ApiError::not_found("Question"))?;
+                Ok((q, replies, actor))
+            })
+        })
+        .await
+}
+
+/// A step on a question as asked for: the action, and the unit or note it may need.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Assign, reject or publish.
+    pub action: Action,
+    /// For `assign`: the unit's code.
+    pub unit: Option<String>,
+    /// For `reject`: the reason, shown to the asker.
+    pub note: Option<String>,
+}
+
+/// Routes, rejects or publishes a question, when the principal may and its status allows.
+pub async fn take_step(
+    state: &AppState,
+    principal: &Principal,
+    id: String,
+    step: Step,
+) -> Result<ForStaff, ApiError> {
+    let principal = principal.clone();
+    let now = state.now();
+    state
+        .write(move |conn| {
+            conn.transaction(|conn| {
+                let (q, _, actor) = visible(conn, &principal, &id)?;
+                let action = step.action;
+                rules::transition(q.status, action, actor, q.publish_consent)
+                    .map_err(|r| refusal(&q, action, r))?;
+                let note = step_note(action, step.note.as_deref())
+                    .map_err(|why| ApiError::invalid_field("note", why))?;
+                let unit = step_unit(action, step.unit)
+                    .map_err(|why| ApiError::invalid_field("unit", why))?;
+                let moved = match (action, unit) {
+                    (Action::Assign, Some(unit)) => {
+                        check_unit(conn, Role::Officer, Some(&unit))?;
+                        store::assign(conn, &q.id, q.status, &unit, now)?
+                    }
+                    (Action::Reject, _) => {
+                        store::reject(conn, &q.id, q.status, note.as_deref().unwrap_or(""), now)?
+                    }
+                    (Action::Publish, _) => store::publish(conn, &q.id, now)?,
+                    (Action::Assign, None) | (Action::Reply, _) => false,
+                };
+                if !moved {
+                    return Err(changed_meanwhile());
+                }
+                let (q, replies) = store::find_with_replies(conn, &q.id)?
+                    .ok_or_else(|| ApiError::not_found("Question"))?;
+                Ok((q, replies, actor))
+            })
+        })
+        .await
+}
+
+/// Filters of the public Q&A.
+#[derive(Debug, Default)]
+pub struct PublicListing {
+    /// Only this unit.
+    pub unit: Option<String>,
+    /// Only this category.
+    pub category: Option<String>,
+    /// Published at or after (UTC).
+    pub from: Option<NaiveDateTime>,
+    /// Published before (UTC).
+    pub to: Option<NaiveDateTime>,
+    /// Words to find.
+    pub q: Option<String>,
+    /// Continue after this question.
+    pub after: Option<After>,
+    /// Page size; one more is read, so the caller knows whether a page follows.
+    pub limit: usize,
+}
+
+/// Published questions with their answers, newest published first, up to `limit + 1`.
+pub async fn list_public(
+    state: &AppState,
+    listing: PublicListing,
+) -> Result<Vec<WithReplies>, ApiError> {
+    let Some(terms) = search_terms(listing.q.as_deref()) else {
+        return Ok(Vec::new());
+    };
+    let filter = Filter {
+        unit: listing.unit,
+        category: listing.category,
+        from: listing.from,
+        to: listing.to,
+        terms,
+        ..Default::default()
+    };
+    let fetch = listing.limit as i64 + 1;
+    let after = listing.after;
+    let (items, mut replies) = state
+        .read(move |conn| {
+            let items = store::list_published(conn, &filter, after.as_ref(), fetch)?;
+            let ids: Vec<String> = items.iter().map(|q| q.id.clone()).collect();
+            let replies = store::replies(conn, &ids)?;
+            Ok((items, replies))
+        })
+        .await?;
+    Ok(items
+        .into_iter()
+        .map(|q| {
+            let r = replies.remove(&q.id).unwrap_or_default();
+            (q, r)
+        })
+        .collect())
+}
+
+/// One published question with its answers; any other is 404.
+pub async fn get_public(state: &AppState, id: String) -> Result<WithReplies, ApiError> {
+    state
+        .read(move |conn| {
+            store::find_with_replies(conn, &id)?
+                .filter(|(q, _)| q.status == Status::Published)
+                .ok_or_else(|| ApiError::not_found("Question"))
+        })
+        .await
+}
