@@ -1,3 +1,10 @@
 //! Use cases: one function per thing a user does. Each checks, decides with the rules of
 //! `domain`, and writes through `db`, choosing once whether the write goes through the group
 //! commit. Handlers in `api` parse, make one call here, and map the answer.
+pub mod accounts;
+pub mod calendar;
+pub mod clients;
+pub mod health;
+pub mod login;
+pub mod public;
+pub mod reference;
