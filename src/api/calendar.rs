@@ -72,8 +72,6 @@ pub async fn list_holidays(
     )))
 }
 
-pub use crate::service::calendar::MAX_WORKING_DAYS;
-
 /// The start of a deadline and its length.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -14,8 +14,6 @@ use crate::error::{ApiError, Problem};
 use crate::service::public::{self as service, ArticleSearch, Submission};
 use crate::state::AppState;
 
-pub use crate::service::public::FEED_SIZE;
-
 /// A published article. No workflow notes, no internal names.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Article {
