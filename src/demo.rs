@@ -16,7 +16,8 @@ use crate::db::schema::{
 use crate::db::{self, DbConnection};
 use crate::domain::calendar::local_date;
 use crate::domain::content::{index_text, search_text};
-use crate::domain::question::tracking_code;
+use crate::domain::question::{tracking_code, Status as QuestionStatus};
+use crate::domain::submission::{Action, Status};
 
 const BATCH: usize = 500;
 /// Rows per transaction: big transactions write each touched index page once.
@@ -253,13 +254,13 @@ pub fn generate(
     let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default();
     let calendar = db::holidays::calendar(conn, start, start + Duration::days(1200))?;
     let statuses = [
-        ("published", 60),
-        ("submitted", 10),
-        ("in_review", 5),
-        ("returned", 8),
-        ("rejected", 5),
-        ("draft", 7),
-        ("unpublished", 5),
+        (Status::Published, 60),
+        (Status::Submitted, 10),
+        (Status::InReview, 5),
+        (Status::Returned, 8),
+        (Status::Rejected, 5),
+        (Status::Draft, 7),
+        (Status::Unpublished, 5),
     ];
 
     let mut batches = Transactions::begin(conn)?;
@@ -292,7 +293,7 @@ pub fn generate(
                 pick(&mut rng, TOPICS)
             );
             let mut roll = rng.random_range(0..100);
-            let mut status = "published";
+            let mut status = Status::Published;
             for (candidate, weight) in statuses {
                 if roll < weight {
                     status = candidate;
@@ -301,9 +302,9 @@ pub fn generate(
                 roll -= weight;
             }
             let created = moment(&mut rng, start);
-            let submitted =
-                (status != "draft").then(|| created + Duration::minutes(rng.random_range(5..600)));
-            let published = matches!(status, "published" | "unpublished")
+            let submitted = (status != Status::Draft)
+                .then(|| created + Duration::minutes(rng.random_range(5..600)));
+            let published = matches!(status, Status::Published | Status::Unpublished)
                 .then(|| submitted.unwrap_or(created) + Duration::hours(rng.random_range(1..72)));
             let author = format!("user:demo-{unit}");
             let search = search_text(&title, &summary, &body, None);
@@ -324,11 +325,12 @@ pub fn generate(
                 version: 1,
                 action: "create".into(),
                 from_status: None,
-                to_status: if status == "draft" {
-                    "draft"
+                to_status: if status == Status::Draft {
+                    Status::Draft
                 } else {
-                    "submitted"
+                    Status::Submitted
                 }
+                .as_str()
                 .into(),
                 actor: author.clone(),
                 note: None,
@@ -336,23 +338,25 @@ pub fn generate(
             });
             let mut version = 1;
             let last_step = match status {
-                "published" | "unpublished" => Some(("publish", "published", published)),
-                "returned" => Some((
-                    "return",
-                    "returned",
+                Status::Published | Status::Unpublished => {
+                    Some((Action::Publish, Status::Published, published))
+                }
+                Status::Returned => Some((
+                    Action::Return,
+                    Status::Returned,
                     submitted.map(|t| t + Duration::days(2)),
                 )),
-                "rejected" => Some((
-                    "reject",
-                    "rejected",
+                Status::Rejected => Some((
+                    Action::Reject,
+                    Status::Rejected,
                     submitted.map(|t| t + Duration::days(2)),
                 )),
-                "in_review" => Some((
-                    "start_review",
-                    "in_review",
+                Status::InReview => Some((
+                    Action::StartReview,
+                    Status::InReview,
                     submitted.map(|t| t + Duration::hours(3)),
                 )),
-                _ => None,
+                Status::Draft | Status::Submitted => None,
             };
             if let Some((action, to, Some(at))) = last_step {
                 version += 1;
@@ -360,11 +364,11 @@ pub fn generate(
                     submission_id: id.clone(),
                     unit_code: unit.clone(),
                     version,
-                    action: action.into(),
-                    from_status: Some("submitted".into()),
-                    to_status: to.into(),
+                    action: action.as_str().into(),
+                    from_status: Some(Status::Submitted.as_str().into()),
+                    to_status: to.as_str().into(),
                     actor: "user:demo-editor".into(),
-                    note: matches!(action, "return" | "reject").then(|| "Cần bổ sung".into()),
+                    note: action.needs_note().then(|| "Cần bổ sung".into()),
                     created_at: at,
                 });
             }
@@ -376,7 +380,7 @@ pub fn generate(
                 summary,
                 body,
                 attachments: "[]".into(),
-                status: status.into(),
+                status: status.as_str().into(),
                 version,
                 author,
                 search_text: search,
@@ -415,10 +419,10 @@ pub fn generate(
             });
             let consent = rng.random_range(0..2) == 0;
             let status = match (answered, &unit) {
-                (Some(_), _) if consent && rng.random_range(0..2) == 0 => "published",
-                (Some(_), _) => "answered",
-                (None, Some(_)) => "assigned",
-                (None, None) => "received",
+                (Some(_), _) if consent && rng.random_range(0..2) == 0 => QuestionStatus::Published,
+                (Some(_), _) => QuestionStatus::Answered,
+                (None, Some(_)) => QuestionStatus::Assigned,
+                (None, None) => QuestionStatus::Received,
             };
             let title = format!(
                 "Hỏi về {} ở {}",
@@ -461,7 +465,7 @@ pub fn generate(
                 asker_email: Some("demo@example.vn".into()),
                 asker_phone: None,
                 publish_consent: consent,
-                status: status.into(),
+                status: status.as_str().into(),
                 received_at: received,
                 due_at: due,
                 answered_at: answered,
@@ -469,7 +473,7 @@ pub fn generate(
                     i32::try_from(calendar.working_days_between(received.and_utc(), at.and_utc()))
                         .unwrap_or(i32::MAX)
                 }),
-                published_at: (status == "published")
+                published_at: (status == QuestionStatus::Published)
                     .then(|| answered.unwrap_or(received) + Duration::days(1)),
                 updated_at: answered.unwrap_or(received),
             });

@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use portal_api::auth::accounts::{self, NewAccount};
 use portal_api::auth::password;
 use portal_api::auth::policy::Role;
 use portal_api::clock::Clock;
 use portal_api::config::Settings;
 use portal_api::domain::account::{parse_name, Username};
+use portal_api::service::accounts::{self, NewAccount};
 use portal_api::startup::{prepare_database, Application};
 use portal_api::{db, openapi, telemetry};
 
@@ -147,10 +147,10 @@ fn create_user(args: CreateUser) -> anyhow::Result<()> {
         Username::parse(&args.username).map_err(|why| anyhow::anyhow!("--username {why}"))?;
     let role = Role::parse(&args.role)
         .ok_or_else(|| anyhow::anyhow!("--role must be admin, editor, officer or viewer"))?;
-    let display_name = match args.display_name {
-        Some(n) => parse_name(&n, 200).map_err(|why| anyhow::anyhow!("--display-name {why}"))?,
-        None => username.to_string(),
-    };
+    let display_name = args
+        .display_name
+        .map(|n| parse_name(&n, 200).map_err(|why| anyhow::anyhow!("--display-name {why}")))
+        .transpose()?;
     let unit = args.unit;
     let mut line = String::new();
     std::io::stdin().read_line(&mut line)?;
@@ -168,7 +168,7 @@ fn create_user(args: CreateUser) -> anyhow::Result<()> {
         unit,
         display_name,
     };
-    let user = accounts::create_user(
+    let user = accounts::insert_user(
         &mut conn,
         &account,
         &hash,

@@ -6,14 +6,15 @@
 //! another instance's show here within [`REFERENCE_TTL`], as for accounts.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{Days, NaiveDate};
 use diesel::QueryResult;
 
+use crate::cache::TtlCache;
 use crate::db::{self, DbConnection};
+use crate::domain::access::Role;
 use crate::domain::calendar::WorkingCalendar;
 use crate::domain::reference::unit_refusal;
 use crate::error::{ApiError, FieldError};
@@ -24,8 +25,6 @@ pub const REFERENCE_TTL: Duration = Duration::from_secs(10);
 /// What a new question received on `day` is checked against.
 #[derive(Debug)]
 pub struct References {
-    loaded: Instant,
-    day: NaiveDate,
     /// Whether each unit is active, by code.
     units: HashMap<String, bool>,
     /// Each category's answer days, by code.
@@ -51,8 +50,6 @@ impl References {
             .unwrap_or(NaiveDate::MAX);
         let calendar = db::holidays::calendar(conn, day, until)?;
         Ok(Self {
-            loaded: Instant::now(),
-            day,
             units,
             categories,
             calendar,
@@ -93,11 +90,14 @@ impl References {
     }
 }
 
-/// The copy of [`References`] in use, if any.
-#[derive(Debug, Default)]
-pub struct ReferenceCache {
-    generation: AtomicU64,
-    slot: Mutex<Option<Arc<References>>>,
+/// The copy of [`References`] in use, by the day it was read for: one day at a time.
+#[derive(Debug)]
+pub struct ReferenceCache(TtlCache<NaiveDate, Arc<References>>);
+
+impl Default for ReferenceCache {
+    fn default() -> Self {
+        Self(TtlCache::new(REFERENCE_TTL, 1))
+    }
 }
 
 impl ReferenceCache {
@@ -108,32 +108,37 @@ impl ReferenceCache {
         pool: &db::DbPool,
         day: NaiveDate,
     ) -> Result<Arc<References>, ApiError> {
-        if let Some(fresh) = self
-            .slot
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            .filter(|r| r.day == day && r.loaded.elapsed() < REFERENCE_TTL)
-        {
-            return Ok(fresh.clone());
+        if let Some(fresh) = self.0.get(&day) {
+            return Ok(fresh);
         }
-        let generation = self.generation.load(Ordering::Acquire);
+        let generation = self.0.generation();
         let loaded = Arc::new(
             db::run::<_, ApiError, _>(pool, move |conn| Ok(References::load(conn, day)?)).await?,
         );
-        let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
-        // Checked under the lock that `invalidate` also takes: a copy read while this
-        // instance changed a reference is used once, never kept.
-        if self.generation.load(Ordering::Acquire) == generation {
-            *slot = Some(loaded.clone());
-        }
+        // A copy read while this instance changed a reference is used once, never kept.
+        self.0.put(day, loaded.clone(), generation);
         Ok(loaded)
     }
 
     /// Drops the copy: a unit, category or holiday changed.
     pub fn invalidate(&self) {
-        let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
-        self.generation.fetch_add(1, Ordering::AcqRel);
-        *slot = None;
+        self.0.invalidate_all();
+    }
+}
+
+/// Checks that `unit` suits `role`: officers need one, and a named unit must exist and be
+/// active. Every use case that binds an account, a client, a submission or an obligation to
+/// a unit asks this, inside its own transaction.
+pub fn check_unit(conn: &mut DbConnection, role: Role, unit: Option<&str>) -> Result<(), ApiError> {
+    match unit {
+        None if role.needs_unit() => Err(ApiError::invalid_field(
+            "unit",
+            "an officer must belong to a unit",
+        )),
+        None => Ok(()),
+        Some(code) => match unit_refusal(code, db::units::is_active(conn, code)?) {
+            Some(why) => Err(ApiError::invalid_field("unit", why)),
+            None => Ok(()),
+        },
     }
 }

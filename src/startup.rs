@@ -15,8 +15,8 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::password::PasswordPool;
-use crate::auth::token::TokenKeys;
-use crate::auth::{accounts, AccountCache};
+use crate::auth::token::{random_token, TokenKeys};
+use crate::auth::AccountCache;
 use crate::cache::PublicCache;
 use crate::clock::Clock;
 use crate::config::{Environment, Settings};
@@ -25,6 +25,7 @@ use crate::db::{self, DbPool};
 use crate::error::{self, ApiError};
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
+use crate::service::accounts;
 use crate::state::{AppState, BODY_LIMIT};
 use crate::{api, cors, openapi, telemetry};
 
@@ -126,7 +127,7 @@ fn signing_secret(settings: &Settings) -> Vec<u8> {
                 "PORTAL_JWT_SECRET is not set: using a random secret; tokens will not survive a \
                  restart or work across instances"
             );
-            accounts::random_token(32).into_bytes()
+            random_token(32).into_bytes()
         }
     }
 }

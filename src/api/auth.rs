@@ -2,24 +2,16 @@
 
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::JsonOrForm;
-use crate::auth::accounts::{address_login_key, client_login_key, user_login_key};
 use crate::auth::policy::Role;
-use crate::auth::{password, Principal};
-use crate::db::{self, accounts, login_failures};
-use crate::domain::account::Username;
+use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
 use crate::ratelimit::client_address;
+use crate::service::login::{self, Credentials};
 use crate::state::AppState;
-
-/// Login attempts allowed per login name within [`LOCKOUT_WINDOW_MINUTES`].
-pub const MAX_FAILURES: i64 = 10;
-/// The window over which login attempts are counted.
-pub const LOCKOUT_WINDOW_MINUTES: i64 = 15;
 
 /// A token request: a person's username and password, or an agency portal's client credentials.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -39,6 +31,21 @@ pub enum TokenRequest {
         /// The secret shown when the client was created.
         client_secret: String,
     },
+}
+
+impl From<TokenRequest> for Credentials {
+    fn from(request: TokenRequest) -> Self {
+        match request {
+            TokenRequest::Password { username, password } => Self::Password { username, password },
+            TokenRequest::ClientCredentials {
+                client_id,
+                client_secret,
+            } => Self::Client {
+                client_id,
+                client_secret,
+            },
+        }
+    }
 }
 
 /// An access token.
@@ -63,79 +70,6 @@ pub struct MeResponse {
     pub role: Role,
     /// The unit, for officers and API clients.
     pub unit: Option<String>,
-}
-
-/// Login names as typed can be long; attempt counts keep a bounded prefix.
-fn bounded(s: &str) -> String {
-    s.chars().take(64).collect()
-}
-
-/// Who a login would be, if its credentials verify.
-struct LoginSubject {
-    sub: String,
-    role: Role,
-    unit: Option<String>,
-    credentials_version: i32,
-}
-
-/// What a login checks: the account's hash, if the login name exists and may log in.
-struct LoginTarget {
-    key: String,
-    subject: Option<LoginSubject>,
-    hash: Option<String>,
-}
-
-fn lookup(conn: &mut db::DbConnection, request: &TokenRequest) -> Result<LoginTarget, ApiError> {
-    Ok(match request {
-        TokenRequest::Password { username, .. } => {
-            let name = Username::parse(username).ok();
-            let key = match &name {
-                Some(n) => user_login_key(n.as_str()),
-                None => user_login_key(&bounded(username)),
-            };
-            let found = match &name {
-                Some(n) => accounts::find_login(conn, n.as_str())?,
-                None => None,
-            };
-            match found {
-                Some((user, hash)) if !user.disabled => LoginTarget {
-                    key,
-                    subject: Some(LoginSubject {
-                        sub: format!("user:{}", user.id),
-                        role: user.role,
-                        unit: user.unit,
-                        credentials_version: user.credentials_version,
-                    }),
-                    hash: Some(hash),
-                },
-                _ => LoginTarget {
-                    key,
-                    subject: None,
-                    hash: None,
-                },
-            }
-        }
-        TokenRequest::ClientCredentials { client_id, .. } => {
-            let key = client_login_key(&bounded(client_id));
-            match accounts::find_client_login(conn, client_id)? {
-                Some(c) if c.revoked_at.is_none() => LoginTarget {
-                    key,
-                    subject: Some(LoginSubject {
-                        sub: format!("client:{}", c.client_id),
-                        role: Role::Officer,
-                        unit: Some(c.unit_code),
-                        credentials_version: c.credentials_version,
-                    }),
-                    hash: Some(c.secret_hash),
-                },
-                _ => LoginTarget {
-                    key,
-                    subject: None,
-                    hash: None,
-                },
-            }
-        }
-    })
 }
 
 /// Get an access token.
@@ -173,7 +107,6 @@ pub async fn token(
     req: HttpRequest,
     body: JsonOrForm<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = body.into_inner();
     let forwarded = req
         .headers()
         .get("x-forwarded-for")
@@ -182,71 +115,14 @@ pub async fn token(
         req.peer_addr().map(|a| a.ip()),
         forwarded,
         &state.settings.trusted_proxies,
-    )
-    .map(address_login_key);
-    let limits = login_failures::Limits {
-        window: Duration::minutes(LOCKOUT_WINDOW_MINUTES),
-        per_login: MAX_FAILURES,
-        per_address: state.settings.login_failures_per_address,
-    };
-    let (request, target, attempt) = state
-        .read(move |conn| {
-            let target = lookup(conn, &request)?;
-            let attempt =
-                login_failures::admit(conn, &target.key, address.as_deref(), db::now(), limits)?
-                    .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
-            Ok((request, target, attempt))
-        })
-        .await?;
-
-    let hash = target.hash;
-    let checked = state
-        .passwords
-        .run(move || {
-            let secret = match &request {
-                TokenRequest::Password { password, .. } => password,
-                TokenRequest::ClientCredentials { client_secret, .. } => client_secret,
-            };
-            match &hash {
-                Some(hash) => password::verify(secret, hash),
-                None => {
-                    // Same work for a name that does not exist, so timing does not tell.
-                    password::verify_dummy(secret);
-                    false
-                }
-            }
-        })
-        .await;
-    let verified = match checked {
-        Ok(verified) => verified,
-        Err(busy) => {
-            state
-                .read(move |conn| Ok(login_failures::withdraw(conn, attempt)?))
-                .await?;
-            return Err(busy.into());
-        }
-    };
-    let subject = if verified { target.subject } else { None };
-    let Some(subject) = subject else {
-        return Err(ApiError::InvalidCredentials);
-    };
-    let key = target.key;
-    state
-        .read(move |conn| Ok(login_failures::succeeded(conn, &key, attempt)?))
-        .await?;
-    state.accounts.forget(&subject.sub);
-    let access_token = state.tokens.issue(
-        subject.sub,
-        subject.role,
-        subject.unit,
-        subject.credentials_version,
-    )?;
+    );
+    let token = login::login(&state, body.into_inner().into(), address).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(TokenResponse {
-            access_token,
+            access_token: token.access_token,
             token_type: "Bearer",
-            expires_in: state.tokens.ttl_seconds,
+            expires_in: token.expires_in,
         }))
 }
 

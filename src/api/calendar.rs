@@ -1,8 +1,7 @@
 //! The working-day calendar: holidays and deadline computation.
 
 use actix_web::{delete, get, put, web, HttpResponse};
-use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, Utc};
-use diesel::Connection;
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -10,10 +9,10 @@ use super::extract::{Json, Query};
 use super::Page;
 use crate::auth::policy::Action;
 use crate::auth::Principal;
-use crate::db::{self, holidays::Holiday, holidays::NewHoliday};
 use crate::domain::account::{parse_name, parse_text};
-use crate::domain::calendar::{local_date, HolidayKind, SkippedDay};
+use crate::domain::calendar::{HolidayKind, SkippedDay};
 use crate::error::{ApiError, FieldError, Problem};
+use crate::service::calendar::{self as service, Holiday, HolidayInput, YEARS};
 use crate::state::AppState;
 
 /// Which year's calendar to list.
@@ -67,20 +66,11 @@ pub async fn list_holidays(
     state: web::Data<AppState>,
     query: Query<HolidayQuery>,
 ) -> Result<web::Json<Page<HolidayResponse>>, ApiError> {
-    let year = query.year.unwrap_or_else(|| local_date(Utc::now()).year());
-    if !(1900..=9999).contains(&year) {
-        return Err(ApiError::invalid_field("year", "must be from 1900 to 9999"));
-    }
-    let holidays = state
-        .read(move |conn| Ok(db::holidays::list_year(conn, year)?))
-        .await?;
+    let holidays = service::list_holidays(&state, query.year).await?;
     Ok(web::Json(Page::complete(
         holidays.into_iter().map(HolidayResponse::from).collect(),
     )))
 }
-
-/// Largest number of working days a deadline may be asked for.
-pub const MAX_WORKING_DAYS: u32 = 365;
 
 /// The start of a deadline and its length.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -137,27 +127,7 @@ pub async fn deadline(
     query: Query<DeadlineQuery>,
 ) -> Result<web::Json<DeadlineResponse>, ApiError> {
     let DeadlineQuery { from, working_days } = query.into_inner();
-    if !(1..=MAX_WORKING_DAYS).contains(&working_days) {
-        return Err(ApiError::invalid_field(
-            "working_days",
-            format!("must be from 1 to {MAX_WORKING_DAYS}"),
-        ));
-    }
-    // 365 working days span well under three calendar years, holidays included.
-    let until = from
-        .checked_add_days(Days::new(3 * 366))
-        .unwrap_or(NaiveDate::MAX);
-    let calendar = state
-        .read(move |conn| Ok(db::holidays::calendar(conn, from, until)?))
-        .await?;
-    let d = calendar.deadline(from, working_days);
-    // Dates are answered as RFC 3339 full-dates, which have four-digit years.
-    if d.due_date.year() > 9999 {
-        return Err(ApiError::invalid_field(
-            "from",
-            "the deadline would fall after the year 9999",
-        ));
-    }
+    let d = service::deadline(&state, from, working_days).await?;
     Ok(web::Json(DeadlineResponse {
         from: d.from,
         working_days: d.working_days,
@@ -186,7 +156,7 @@ pub struct PutHolidayRequest {
 fn parse_date(raw: &str) -> Result<NaiveDate, ApiError> {
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .ok()
-        .filter(|d| (1900..=9999).contains(&d.year()))
+        .filter(|d| YEARS.contains(&d.year()))
         .ok_or_else(|| {
             ApiError::InvalidParameter(FieldError::new("date", "must be a date as YYYY-MM-DD"))
         })
@@ -217,30 +187,22 @@ pub async fn put_holiday(
     principal.require(Action::ManageHolidays)?;
     let date = parse_date(&date)?;
     let req = body.into_inner();
-    let name = parse_name(&req.name, 200).map_err(|why| ApiError::invalid_field("name", why))?;
-    let source =
-        parse_text(&req.source, 500).map_err(|why| ApiError::invalid_field("source", why))?;
-    let (created, holiday) = state
-        .write(move |conn| {
-            conn.transaction(|conn| {
-                let created = db::holidays::put(
-                    conn,
-                    &NewHoliday {
-                        date,
-                        name: &name,
-                        kind: req.kind.as_str(),
-                        source: &source,
-                        updated_at: db::now(),
-                    },
-                )?;
-                let holiday = db::holidays::find(conn, date)?.ok_or_else(|| {
-                    ApiError::Internal(anyhow::anyhow!("holiday vanished after put"))
-                })?;
-                Ok((created, holiday))
-            })
-        })
-        .await?;
-    state.references.invalidate();
+    let mut errors = Vec::new();
+    let name = parse_name(&req.name, 200)
+        .map_err(|why| errors.push(FieldError::new("name", why)))
+        .ok();
+    let source = parse_text(&req.source, 500)
+        .map_err(|why| errors.push(FieldError::new("source", why)))
+        .ok();
+    let (Some(name), Some(source)) = (name, source) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let holiday = HolidayInput {
+        name,
+        kind: req.kind,
+        source,
+    };
+    let (created, holiday) = service::put_holiday(&state, date, holiday).await?;
     let mut response = if created {
         HttpResponse::Created()
     } else {
@@ -267,13 +229,6 @@ pub async fn delete_holiday(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Action::ManageHolidays)?;
     let date = parse_date(&date)?;
-    let removed = state
-        .read(move |conn| Ok(db::holidays::delete(conn, date)?))
-        .await?;
-    state.references.invalidate();
-    if removed {
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(ApiError::not_found(format!("A holiday on {date}")))
-    }
+    service::delete_holiday(&state, date).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

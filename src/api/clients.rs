@@ -2,18 +2,16 @@
 
 use actix_web::{delete, get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{Json, Query};
 use super::Page;
-use crate::auth::accounts::{check_unit, random_token, rotate_client_secret};
-use crate::auth::policy::{Action, Role};
-use crate::auth::{password, Principal};
-use crate::db::{self, accounts::ApiClient, accounts::NewApiClient};
+use crate::auth::policy::Action;
+use crate::auth::Principal;
 use crate::domain::account::parse_name;
 use crate::error::{ApiError, Problem};
+use crate::service::clients::{self, ApiClient, WithSecret};
 use crate::state::AppState;
 
 /// A new API client for an agency's own portal.
@@ -70,28 +68,13 @@ pub struct CreatedClientResponse {
     pub client_secret: String,
 }
 
-/// A new secret and its hash, made on the bounded password threads.
-async fn new_secret(state: &AppState) -> Result<(String, String), ApiError> {
-    let secret = random_token(32);
-    let hashed = secret.clone();
-    let secret_hash = state
-        .passwords
-        .run(move || password::hash(&hashed))
-        .await??;
-    Ok((secret, secret_hash))
-}
-
 /// The answer that shows a client's secret, never to be kept by a cache.
-fn with_secret(
-    mut answer: actix_web::HttpResponseBuilder,
-    client: ApiClient,
-    secret: String,
-) -> HttpResponse {
+fn with_secret(mut answer: actix_web::HttpResponseBuilder, made: WithSecret) -> HttpResponse {
     answer
         .insert_header(("Cache-Control", "no-store"))
         .json(CreatedClientResponse {
-            client: client.into(),
-            client_secret: secret,
+            client: made.client.into(),
+            client_secret: made.secret,
         })
 }
 
@@ -122,32 +105,8 @@ pub async fn create_client(
     principal.require(Action::ManageClients)?;
     let req = body.into_inner();
     let name = parse_name(&req.name, 200).map_err(|why| ApiError::invalid_field("name", why))?;
-    let (secret, secret_hash) = new_secret(&state).await?;
-    let unit = req.unit;
-    let client = state
-        .write(move |conn| {
-            conn.transaction(|conn| {
-                check_unit(conn, Role::Officer, Some(&unit))?;
-                let id = uuid::Uuid::new_v4().to_string();
-                let client_id = format!("pc_{}", random_token(15));
-                db::accounts::insert_client(
-                    conn,
-                    &NewApiClient {
-                        id: &id,
-                        client_id: &client_id,
-                        secret_hash: &secret_hash,
-                        name: &name,
-                        unit_code: &unit,
-                        created_at: db::now(),
-                    },
-                )?;
-                db::accounts::find_client_login(conn, &client_id)?.ok_or_else(|| {
-                    ApiError::Internal(anyhow::anyhow!("client {client_id} vanished after insert"))
-                })
-            })
-        })
-        .await?;
-    Ok(with_secret(HttpResponse::Created(), client, secret))
+    let made = clients::create_client(&state, name, req.unit).await?;
+    Ok(with_secret(HttpResponse::Created(), made))
 }
 
 /// List API clients.
@@ -167,11 +126,9 @@ pub async fn list_clients(
 ) -> Result<web::Json<Page<ClientResponse>>, ApiError> {
     principal.require(Action::ManageClients)?;
     let include_revoked = query.include_revoked.unwrap_or(false);
-    let clients = state
-        .read(move |conn| Ok(db::accounts::list_clients(conn, include_revoked)?))
-        .await?;
+    let found = clients::list_clients(&state, include_revoked).await?;
     Ok(web::Json(Page::complete(
-        clients.into_iter().map(ClientResponse::from).collect(),
+        found.into_iter().map(ClientResponse::from).collect(),
     )))
 }
 
@@ -189,14 +146,7 @@ pub async fn delete_client(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Action::ManageClients)?;
-    let id = id.into_inner();
-    let revoked = state
-        .read(move |conn| Ok(db::accounts::revoke_client(conn, &id, db::now())?))
-        .await?
-        .ok_or_else(|| ApiError::not_found("API client"))?;
-    state
-        .accounts
-        .forget(&format!("client:{}", revoked.client_id));
+    clients::revoke_client(&state, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -221,13 +171,6 @@ pub async fn rotate_secret(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Action::ManageClients)?;
-    let id = id.into_inner();
-    let (secret, secret_hash) = new_secret(&state).await?;
-    let client = state
-        .write(move |conn| rotate_client_secret(conn, &id, &secret_hash))
-        .await?;
-    state
-        .accounts
-        .forget(&format!("client:{}", client.client_id));
-    Ok(with_secret(HttpResponse::Ok(), client, secret))
+    let made = clients::rotate_secret(&state, id.into_inner()).await?;
+    Ok(with_secret(HttpResponse::Ok(), made))
 }

@@ -12,7 +12,6 @@ use utoipa::openapi::RefOr;
 use utoipa::ToSchema;
 
 use crate::auth::Principal;
-use crate::db;
 use crate::error::{ApiError, FieldError};
 use crate::state::{AppState, BODY_LIMIT};
 
@@ -418,17 +417,7 @@ impl FromRequest for Principal {
             let token = token?;
             let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no app state")))?;
             let claims = state.tokens.verify(&token).ok_or_else(invalid_token)?;
-            let account = match state.accounts.get(&claims.sub) {
-                Some(cached) => cached,
-                None => {
-                    let subject = claims.sub.clone();
-                    let account = state
-                        .read(move |conn| Ok(db::accounts::principal(conn, &subject)?))
-                        .await?;
-                    state.accounts.put(claims.sub, account.clone());
-                    account
-                }
-            };
+            let account = crate::service::accounts::principal(&state, claims.sub).await?;
             // A token issued before the credentials last changed is over.
             match account {
                 Some((principal, version)) if version == claims.cv => Ok(principal),

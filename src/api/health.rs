@@ -4,7 +4,6 @@ use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db;
 use crate::error::{ApiError, Problem};
 use crate::metrics::PoolFigures;
 use crate::state::AppState;
@@ -37,8 +36,7 @@ pub async fn live() -> web::Json<HealthResponse> {
 )]
 #[get("/health/ready")]
 pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<HealthResponse>, ApiError> {
-    let st = state.clone();
-    web::block(move || db::ping(&st.pool, &st.settings.database_url)).await??;
+    crate::service::health::ready(&state).await?;
     Ok(web::Json(HealthResponse { status: "ok" }))
 }
 

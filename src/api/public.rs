@@ -8,10 +8,10 @@ use utoipa::{IntoParams, ToSchema};
 use super::extract::Query;
 use super::submissions::{after_cursor, filter_of, parse_after};
 use super::{page_limit, split_page, Page};
-use crate::db::submissions::{self as store, Submission};
 use crate::domain::content::Attachment;
 use crate::domain::submission::Status;
 use crate::error::{ApiError, Problem};
+use crate::service::public::{self as service, ArticleSearch, Submission};
 use crate::state::AppState;
 
 /// A published article. No workflow notes, no internal names.
@@ -95,54 +95,38 @@ pub async fn list_articles(
     req: HttpRequest,
     query: Query<ArticleQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let key = req.uri().to_string();
-    if let Some(body) = state.public_cache.get(&key) {
-        return Ok(json_body(body));
-    }
-    let generation = state.public_cache.generation();
-    let page = article_page(&state, query.into_inner()).await?;
-    let body = web::Bytes::from(serde_json::to_vec(&page).map_err(anyhow::Error::from)?);
-    state.public_cache.put(key, body.clone(), generation);
-    Ok(json_body(body))
-}
-
-fn json_body(body: web::Bytes) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(actix_web::http::header::ContentType::json())
-        .body(body)
-}
-
-async fn article_page(state: &AppState, query: ArticleQuery) -> Result<Page<Article>, ApiError> {
+    let query = query.into_inner();
     let limit = page_limit(query.limit)?;
     let after = parse_after(query.cursor.as_deref())?;
-    let Some(filter) = filter_of(
+    let filter = filter_of(
         query.unit,
         Some(Status::Published),
         query.category,
         query.from,
         query.to,
         query.q.as_deref(),
-    )?
-    else {
-        return Ok(Page::complete(Vec::new()));
+    )?;
+    let search = ArticleSearch {
+        filter,
+        after,
+        limit,
     };
-    let mut items = state
-        .read(move |conn| {
-            Ok(store::list_published(
-                conn,
-                &filter,
-                after.as_ref(),
-                limit as i64 + 1,
-            )?)
-        })
-        .await?;
-    let next = split_page(&mut items, limit, |last| {
-        after_cursor(last.published_at.unwrap_or(last.updated_at), &last.id)
-    });
-    Ok(Page {
-        items: items.into_iter().map(Article::from).collect(),
-        next_cursor: next,
+    let body = service::article_page(&state, req.uri().to_string(), search, |mut items| {
+        let next = split_page(&mut items, limit, |last| {
+            after_cursor(last.published_at.unwrap_or(last.updated_at), &last.id)
+        });
+        let page = Page {
+            items: items.into_iter().map(Article::from).collect(),
+            next_cursor: next,
+        };
+        Ok(web::Bytes::from(
+            serde_json::to_vec(&page).map_err(anyhow::Error::from)?,
+        ))
     })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(body))
 }
 
 /// Get a published article.
@@ -156,12 +140,8 @@ pub async fn get_article(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<web::Json<Article>, ApiError> {
-    let id = id.into_inner();
-    let found = state.read(move |conn| Ok(store::find(conn, &id)?)).await?;
-    found
-        .filter(|s| s.status == Status::Published)
-        .map(|s| web::Json(s.into()))
-        .ok_or_else(|| ApiError::not_found("Article"))
+    let article = service::article(&state, id.into_inner()).await?;
+    Ok(web::Json(article.into()))
 }
 
 /// Filters of the feed.
@@ -173,9 +153,6 @@ pub struct FeedQuery {
     /// Only this unit.
     pub unit: Option<String>,
 }
-
-/// Entries in the feed.
-pub const FEED_SIZE: i64 = 50;
 
 /// Escapes text for XML content and attribute values.
 fn xml(s: &str) -> String {
@@ -212,14 +189,7 @@ pub async fn feed(
     query: Query<FeedQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let filter = store::Filter {
-        unit: query.unit.clone(),
-        category: query.category.clone(),
-        ..Default::default()
-    };
-    let items = state
-        .read(move |conn| Ok(store::list_published(conn, &filter, None, FEED_SIZE)?))
-        .await?;
+    let items = service::feed(&state, query.unit.clone(), query.category.clone()).await?;
     let info = req.connection_info();
     let base = format!("{}://{}", info.scheme(), info.host());
     let self_url = format!("{base}{}", req.uri());

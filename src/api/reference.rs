@@ -1,18 +1,22 @@
 //! Units and categories: public reference data.
 
 use actix_web::{get, patch, post, web, HttpResponse};
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
 
-use super::extract::{Json, Query};
+use super::extract::{Query, ValidJson};
 use super::Page;
 use crate::auth::policy::Action;
 use crate::auth::Principal;
-use crate::db::{self, categories::Category, units::Unit, units::UnitFilter};
-use crate::domain::account::{parse_name, parse_text, Code};
-use crate::domain::reference::UnitKind;
-use crate::error::{ApiError, Problem};
+use crate::domain::account::{parse_name, parse_text};
+use crate::domain::invalid::Invalid;
+use crate::domain::reference::{CategoryCode, UnitCode, UnitKind};
+use crate::error::{ApiError, FieldError, Problem};
+use crate::service::reference::{
+    self as service, Category, CategoryChange, NewCategoryInput, NewUnitInput, Unit, UnitChange,
+    UnitFilter,
+};
 use crate::state::AppState;
 
 /// Filters for the unit list.
@@ -113,9 +117,7 @@ pub async fn list_units(
         kind: query.kind,
         active: query.active,
     };
-    let units = state
-        .read(move |conn| Ok(db::units::list(conn, filter)?))
-        .await?;
+    let units = service::list_units(&state, filter).await?;
     Ok(web::Json(Page::complete(
         units.into_iter().map(UnitResponse::from).collect(),
     )))
@@ -135,13 +137,8 @@ pub async fn get_unit(
     state: web::Data<AppState>,
     code: web::Path<String>,
 ) -> Result<web::Json<UnitResponse>, ApiError> {
-    let code = code.into_inner();
-    let lookup = code.clone();
-    let unit = state
-        .read(move |conn| Ok(db::units::find(conn, &lookup)?))
-        .await?;
-    unit.map(|u| web::Json(u.into()))
-        .ok_or_else(|| ApiError::not_found(format!("Unit {code:?}")))
+    let unit = service::get_unit(&state, code.into_inner()).await?;
+    Ok(web::Json(unit.into()))
 }
 
 /// List content categories.
@@ -155,14 +152,14 @@ pub async fn get_unit(
 pub async fn list_categories(
     state: web::Data<AppState>,
 ) -> Result<web::Json<Page<CategoryResponse>>, ApiError> {
-    let categories = state.read(|conn| Ok(db::categories::list(conn)?)).await?;
+    let categories = service::list_categories(&state).await?;
     Ok(web::Json(Page::complete(
         categories.into_iter().map(CategoryResponse::from).collect(),
     )))
 }
 
 /// A new government unit.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUnitRequest {
     /// Stable identifier: lower-case words joined by `-`.
@@ -176,18 +173,22 @@ pub struct CreateUnitRequest {
     /// Whether this unit is the portal's standing agency.
     #[serde(default)]
     pub is_standing_agency: bool,
-    /// Assigned information fields.
+    /// Assigned information fields, at most 50.
     #[serde(default)]
+    #[validate(length(max = 50, code = "too_long", message = "at most 50 fields"))]
+    #[schema(max_items = 50)]
     pub fields: Vec<String>,
 }
 
 /// Changes to a unit; absent fields stay as they are.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUnitRequest {
     /// New name.
     pub name: Option<String>,
-    /// New assigned fields.
+    /// New assigned fields, at most 50.
+    #[validate(length(max = 50, code = "too_long", message = "at most 50 fields"))]
+    #[schema(max_items = 50)]
     pub fields: Option<Vec<String>>,
     /// Standing agency flag.
     pub is_standing_agency: Option<bool>,
@@ -198,17 +199,48 @@ pub struct UpdateUnitRequest {
     pub successors: Option<Vec<String>>,
 }
 
-fn check_fields(fields: &[String]) -> Result<Vec<String>, ApiError> {
-    if fields.len() > 50 {
-        return Err(ApiError::invalid_field("fields", "at most 50 fields"));
+/// Collects every refused field of a request, so that all are answered at once.
+#[derive(Default)]
+struct Refusals(Vec<FieldError>);
+
+impl Refusals {
+    /// The value, or `None` with the refusal noted under `field`.
+    fn check<T>(&mut self, field: impl Into<String>, parsed: Result<T, Invalid>) -> Option<T> {
+        parsed
+            .map_err(|why| self.0.push(FieldError::new(field, why)))
+            .ok()
     }
-    fields
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            parse_name(f, 300).map_err(|why| ApiError::invalid_field(format!("fields[{i}]"), why))
-        })
-        .collect()
+
+    /// An optional value: absent stays absent.
+    fn check_opt<T>(&mut self, field: &str, parsed: Option<Result<T, Invalid>>) -> Option<T> {
+        parsed.and_then(|p| self.check(field, p))
+    }
+
+    /// Each of a list of information fields: a name of at most 300 characters.
+    fn fields(&mut self, fields: &[String]) -> Option<Vec<String>> {
+        let before = self.0.len();
+        let parsed: Vec<String> = fields
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| self.check(format!("fields[{i}]"), parse_name(f, 300)))
+            .collect();
+        (self.0.len() == before).then_some(parsed)
+    }
+
+    /// `Ok(value)` when nothing was refused.
+    fn done<T>(self, value: T) -> Result<T, ApiError> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(self.into_error())
+        }
+    }
+
+    /// The answer naming every refused field; for when a required value is missing, which
+    /// means at least one was refused.
+    fn into_error(self) -> ApiError {
+        ApiError::Validation(self.0)
+    }
 }
 
 /// Create a unit.
@@ -226,45 +258,28 @@ fn check_fields(fields: &[String]) -> Result<Vec<String>, ApiError> {
 pub async fn create_unit(
     state: web::Data<AppState>,
     principal: Principal,
-    body: Json<CreateUnitRequest>,
+    body: ValidJson<CreateUnitRequest>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Action::ManageUnits)?;
     let req = body.into_inner();
-    let code = Code::parse(&req.code).map_err(|why| ApiError::invalid_field("code", why))?;
-    let name = parse_name(&req.name, 200).map_err(|why| ApiError::invalid_field("name", why))?;
-    let fields = serde_json::to_string(&check_fields(&req.fields)?).map_err(anyhow::Error::from)?;
-    let unit = state
-        .write(move |conn| {
-            conn.transaction(|conn| {
-                if db::units::is_active(conn, code.as_str())?.is_some() {
-                    return Err(ApiError::Conflict(format!(
-                        "A unit with the code {} exists",
-                        code.as_str()
-                    )));
-                }
-                let now = db::now();
-                let position = db::units::next_position(conn)?;
-                db::units::insert(
-                    conn,
-                    &db::units::NewUnit {
-                        code: code.as_str(),
-                        name: &name,
-                        kind: req.kind.as_str(),
-                        is_standing_agency: req.is_standing_agency,
-                        fields,
-                        active: true,
-                        position,
-                        created_at: now,
-                        updated_at: now,
-                    },
-                )?;
-                db::units::find(conn, code.as_str())?.ok_or_else(|| {
-                    ApiError::Internal(anyhow::anyhow!("unit vanished after insert"))
-                })
-            })
-        })
-        .await?;
-    state.references.invalidate();
+    let mut refused = Refusals::default();
+    let code = refused.check("code", UnitCode::parse(&req.code));
+    let name = refused.check("name", parse_name(&req.name, 200));
+    let fields = refused.fields(&req.fields);
+    let (Some(code), Some(name), Some(fields)) = (code, name, fields) else {
+        return Err(refused.into_error());
+    };
+    let unit = service::create_unit(
+        &state,
+        NewUnitInput {
+            code,
+            name,
+            kind: req.kind,
+            is_standing_agency: req.is_standing_agency,
+            fields,
+        },
+    )
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/units/{}", unit.code)))
         .json(UnitResponse::from(unit)))
@@ -286,102 +301,29 @@ pub async fn update_unit(
     state: web::Data<AppState>,
     principal: Principal,
     code: web::Path<String>,
-    body: Json<UpdateUnitRequest>,
+    body: ValidJson<UpdateUnitRequest>,
 ) -> Result<web::Json<UnitResponse>, ApiError> {
     principal.require(Action::ManageUnits)?;
-    let code = code.into_inner();
     let req = body.into_inner();
-    let name = req
-        .name
-        .as_deref()
-        .map(|n| parse_name(n, 200).map_err(|why| ApiError::invalid_field("name", why)))
-        .transpose()?;
+    let mut refused = Refusals::default();
+    let name = refused.check_opt("name", req.name.as_deref().map(|n| parse_name(n, 200)));
     let fields = match &req.fields {
-        Some(f) => Some(serde_json::to_string(&check_fields(f)?).map_err(anyhow::Error::from)?),
+        Some(f) => refused.fields(f),
         None => None,
     };
-    if req.successors.is_some() && req.active != Some(false) {
-        return Err(ApiError::invalid_field(
-            "successors",
-            "successors are named when deactivating: send them with \"active\": false",
-        ));
-    }
-    let unit = state
-        .write(move |conn| {
-            conn.transaction(|conn| {
-                let current = db::units::find(conn, &code)?
-                    .ok_or_else(|| ApiError::not_found(format!("Unit {code:?}")))?;
-                let now = db::now();
-                let mut changes = db::units::UnitChanges {
-                    name,
-                    fields,
-                    is_standing_agency: req.is_standing_agency,
-                    active: req.active,
-                    updated_at: Some(now),
-                    ..Default::default()
-                };
-                match req.active {
-                    Some(false) => {
-                        let successors = req.successors.unwrap_or_default();
-                        check_successors(conn, &code, &successors)?;
-                        if current.active {
-                            changes.deactivated_at = Some(Some(now));
-                        }
-                        db::units::set_successors(conn, &code, &successors)?;
-                    }
-                    Some(true) if !current.active => {
-                        changes.deactivated_at = Some(None);
-                        db::units::set_successors(conn, &code, &[])?;
-                    }
-                    _ => {}
-                }
-                db::units::update(conn, &code, &changes)?;
-                db::units::find(conn, &code)?.ok_or_else(|| ApiError::not_found("Unit"))
-            })
-        })
-        .await?;
-    state.references.invalidate();
+    let change = refused.done(UnitChange {
+        name,
+        fields,
+        is_standing_agency: req.is_standing_agency,
+        active: req.active,
+        successors: req.successors,
+    })?;
+    let unit = service::change_unit(&state, code.into_inner(), change).await?;
     Ok(web::Json(unit.into()))
 }
 
-fn check_successors(
-    conn: &mut db::DbConnection,
-    code: &str,
-    successors: &[String],
-) -> Result<(), ApiError> {
-    let mut seen = std::collections::BTreeSet::new();
-    for (i, successor) in successors.iter().enumerate() {
-        let field = format!("successors[{i}]");
-        if successor == code {
-            return Err(ApiError::invalid_field(
-                field,
-                "a unit cannot succeed itself",
-            ));
-        }
-        if !seen.insert(successor) {
-            return Err(ApiError::invalid_field(field, "named twice"));
-        }
-        match db::units::is_active(conn, successor)? {
-            None => {
-                return Err(ApiError::invalid_field(
-                    field,
-                    format!("no unit has the code {successor:?}"),
-                ))
-            }
-            Some(false) => {
-                return Err(ApiError::invalid_field(
-                    field,
-                    format!("unit {successor:?} is itself deactivated"),
-                ))
-            }
-            Some(true) => {}
-        }
-    }
-    Ok(())
-}
-
 /// A new content category.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCategoryRequest {
     /// Stable identifier: lower-case words joined by `-`.
@@ -398,6 +340,12 @@ pub struct CreateCategoryRequest {
     /// Working days to answer questions on this topic, 1–365; the configured default
     /// (`PORTAL_DEFAULT_ANSWER_DAYS`, 15) when absent.
     #[schema(minimum = 1, maximum = 365)]
+    #[validate(range(
+        min = 1,
+        max = 365,
+        code = "out_of_range",
+        message = "must be from 1 to 365"
+    ))]
     pub answer_days: Option<i32>,
     /// The legal text behind it.
     #[serde(default)]
@@ -405,7 +353,7 @@ pub struct CreateCategoryRequest {
 }
 
 /// Changes to a category; absent fields stay as they are.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCategoryRequest {
     /// New name.
@@ -416,24 +364,15 @@ pub struct UpdateCategoryRequest {
     pub mandatory: Option<bool>,
     /// Working days to answer, 1–365. Questions already asked keep their due date.
     #[schema(minimum = 1, maximum = 365)]
+    #[validate(range(
+        min = 1,
+        max = 365,
+        code = "out_of_range",
+        message = "must be from 1 to 365"
+    ))]
     pub answer_days: Option<i32>,
     /// Legal basis.
     pub legal_basis: Option<String>,
-}
-
-fn check_answer_days(days: i32) -> Result<i32, ApiError> {
-    if (1..=365).contains(&days) {
-        Ok(days)
-    } else {
-        Err(ApiError::invalid_field(
-            "answer_days",
-            "must be from 1 to 365",
-        ))
-    }
-}
-
-fn text_field(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
-    parse_text(value, max).map_err(|why| ApiError::invalid_field(field, why))
 }
 
 /// Create a category.
@@ -451,50 +390,32 @@ fn text_field(field: &str, value: &str, max: usize) -> Result<String, ApiError> 
 pub async fn create_category(
     state: web::Data<AppState>,
     principal: Principal,
-    body: Json<CreateCategoryRequest>,
+    body: ValidJson<CreateCategoryRequest>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Action::ManageCategories)?;
     let req = body.into_inner();
-    let code = Code::parse(&req.code).map_err(|why| ApiError::invalid_field("code", why))?;
-    let name = parse_name(&req.name, 200).map_err(|why| ApiError::invalid_field("name", why))?;
-    let description = text_field("description", &req.description, 2000)?;
-    let legal_basis = text_field("legal_basis", &req.legal_basis, 500)?;
-    let answer_days = check_answer_days(
-        req.answer_days
-            .unwrap_or(state.settings.default_answer_days),
-    )?;
-    let category = state
-        .write(move |conn| {
-            conn.transaction(|conn| {
-                if db::categories::find(conn, code.as_str())?.is_some() {
-                    return Err(ApiError::Conflict(format!(
-                        "A category with the code {} exists",
-                        code.as_str()
-                    )));
-                }
-                let now = db::now();
-                let position = db::categories::next_position(conn)?;
-                db::categories::insert(
-                    conn,
-                    &db::categories::NewCategory {
-                        code: code.as_str(),
-                        name: &name,
-                        description: &description,
-                        mandatory: req.mandatory,
-                        answer_days,
-                        legal_basis: &legal_basis,
-                        position,
-                        created_at: now,
-                        updated_at: now,
-                    },
-                )?;
-                db::categories::find(conn, code.as_str())?.ok_or_else(|| {
-                    ApiError::Internal(anyhow::anyhow!("category vanished after insert"))
-                })
-            })
-        })
-        .await?;
-    state.references.invalidate();
+    let mut refused = Refusals::default();
+    let code = refused.check("code", CategoryCode::parse(&req.code));
+    let name = refused.check("name", parse_name(&req.name, 200));
+    let description = refused.check("description", parse_text(&req.description, 2000));
+    let legal_basis = refused.check("legal_basis", parse_text(&req.legal_basis, 500));
+    let (Some(code), Some(name), Some(description), Some(legal_basis)) =
+        (code, name, description, legal_basis)
+    else {
+        return Err(refused.into_error());
+    };
+    let category = service::create_category(
+        &state,
+        NewCategoryInput {
+            code,
+            name,
+            description,
+            mandatory: req.mandatory,
+            answer_days: req.answer_days,
+            legal_basis,
+        },
+    )
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/categories/{}", category.code)))
         .json(CategoryResponse::from(category)))
@@ -516,39 +437,25 @@ pub async fn update_category(
     state: web::Data<AppState>,
     principal: Principal,
     code: web::Path<String>,
-    body: Json<UpdateCategoryRequest>,
+    body: ValidJson<UpdateCategoryRequest>,
 ) -> Result<web::Json<CategoryResponse>, ApiError> {
     principal.require(Action::ManageCategories)?;
-    let code = code.into_inner();
     let req = body.into_inner();
-    let changes = db::categories::CategoryChanges {
-        name: req
-            .name
-            .as_deref()
-            .map(|n| parse_name(n, 200).map_err(|why| ApiError::invalid_field("name", why)))
-            .transpose()?,
-        description: req
-            .description
-            .as_deref()
-            .map(|d| text_field("description", d, 2000))
-            .transpose()?,
+    let mut refused = Refusals::default();
+    let change = CategoryChange {
+        name: refused.check_opt("name", req.name.as_deref().map(|n| parse_name(n, 200))),
+        description: refused.check_opt(
+            "description",
+            req.description.as_deref().map(|d| parse_text(d, 2000)),
+        ),
         mandatory: req.mandatory,
-        answer_days: req.answer_days.map(check_answer_days).transpose()?,
-        legal_basis: req
-            .legal_basis
-            .as_deref()
-            .map(|l| text_field("legal_basis", l, 500))
-            .transpose()?,
-        updated_at: Some(db::now()),
+        answer_days: req.answer_days,
+        legal_basis: refused.check_opt(
+            "legal_basis",
+            req.legal_basis.as_deref().map(|l| parse_text(l, 500)),
+        ),
     };
-    let category = state
-        .read(move |conn| {
-            if !db::categories::update(conn, &code, &changes)? {
-                return Err(ApiError::not_found(format!("Category {code:?}")));
-            }
-            db::categories::find(conn, &code)?.ok_or_else(|| ApiError::not_found("Category"))
-        })
-        .await?;
-    state.references.invalidate();
+    let change = refused.done(change)?;
+    let category = service::change_category(&state, code.into_inner(), change).await?;
     Ok(web::Json(category.into()))
 }

@@ -7,13 +7,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{Json, Query};
 use super::{double_option, split_page, Cursor, Page};
-use crate::auth::accounts::{self, AccountChange, NewAccount};
 use crate::auth::password;
 use crate::auth::policy::{Action, Role};
 use crate::auth::Principal;
-use crate::db::{self, accounts::User, accounts::UserFilter};
-use crate::domain::account::{parse_name, Username};
+use crate::domain::account::{parse_name, UserId, Username};
 use crate::error::{ApiError, FieldError};
+use crate::service::accounts::{self, AccountChange, NewAccount, User, UserFilter};
 use crate::state::AppState;
 
 /// A new user account.
@@ -107,18 +106,6 @@ pub struct UserQuery {
     pub cursor: Option<String>,
 }
 
-fn checked_password(field: &str, password: &str) -> Result<(), ApiError> {
-    password::check_rules(password).map_err(|why| ApiError::invalid_field(field, why))
-}
-
-/// Hashes a new password on the bounded password threads.
-async fn hashed(state: &AppState, password: String) -> Result<String, ApiError> {
-    Ok(state
-        .passwords
-        .run(move || password::hash(&password))
-        .await??)
-}
-
 /// Create a user account.
 #[utoipa::path(
     tag = "accounts",
@@ -157,16 +144,12 @@ pub async fn create_user(
         return Err(ApiError::Validation(errors));
     };
     let account = NewAccount {
-        display_name: display_name.unwrap_or_else(|| username.to_string()),
         username,
         role: req.role,
         unit: req.unit,
+        display_name,
     };
-    let hash = hashed(&state, req.password).await?;
-    let now = state.now();
-    let user = state
-        .write(move |conn| accounts::create_user(conn, &account, &hash, now))
-        .await?;
+    let user = accounts::create_user(&state, account, req.password).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/users/{}", user.id)))
         .json(UserResponse::from(user)))
@@ -194,16 +177,8 @@ pub async fn list_users(
         unit: query.unit,
         disabled: query.disabled,
     };
-    let mut users = state
-        .read(move |conn| {
-            Ok(db::accounts::list_users(
-                conn,
-                &filter,
-                after.as_ref().map(|c| c.as_str()),
-                limit as i64 + 1,
-            )?)
-        })
-        .await?;
+    let after = after.map(|c| c.as_str().to_string());
+    let mut users = accounts::list_users(&state, filter, after, limit).await?;
     let next = split_page(&mut users, limit, |last| Cursor::encode(&last.username));
     Ok(web::Json(Page {
         items: users.into_iter().map(UserResponse::from).collect(),
@@ -225,12 +200,8 @@ pub async fn get_user(
     id: web::Path<String>,
 ) -> Result<web::Json<UserResponse>, ApiError> {
     principal.require(Action::ManageUsers)?;
-    let id = id.into_inner();
-    let user = state
-        .read(move |conn| Ok(db::accounts::find_user(conn, &id)?))
-        .await?;
-    user.map(|u| web::Json(u.into()))
-        .ok_or_else(|| ApiError::not_found("User"))
+    let user = accounts::get_user(&state, UserId::new(id.into_inner())).await?;
+    Ok(web::Json(user.into()))
 }
 
 /// Change a user account: role, unit, display name, disable or enable, reset the password.
@@ -257,33 +228,23 @@ pub async fn update_user(
     body: Json<UpdateUserRequest>,
 ) -> Result<web::Json<UserResponse>, ApiError> {
     principal.require(Action::ManageUsers)?;
-    let id = id.into_inner();
     let req = body.into_inner();
     let display_name = req
         .display_name
         .as_deref()
         .map(|n| parse_name(n, 200).map_err(|why| ApiError::invalid_field("display_name", why)))
         .transpose()?;
-    let password_hash = match req.password {
-        Some(p) => {
-            checked_password("password", &p)?;
-            Some(hashed(&state, p).await?)
-        }
-        None => None,
-    };
+    if let Some(p) = &req.password {
+        password::check_rules(p).map_err(|why| ApiError::invalid_field("password", why))?;
+    }
     let change = AccountChange {
         role: req.role,
         unit: req.unit,
         display_name,
         disabled: req.disabled,
-        password_hash,
+        password: req.password,
     };
-    let user_id = id.clone();
-    let now = state.now();
-    let user = state
-        .write(move |conn| accounts::change_user(conn, &user_id, change, now))
-        .await?;
-    state.accounts.forget(&format!("user:{id}"));
+    let user = accounts::change_user(&state, UserId::new(id.into_inner()), change).await?;
     Ok(web::Json(user.into()))
 }
 
@@ -305,9 +266,6 @@ pub async fn unlock_user(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Action::ManageUsers)?;
-    let id = id.into_inner();
-    state
-        .write(move |conn| accounts::unlock_user(conn, &id))
-        .await?;
+    accounts::unlock_user(&state, UserId::new(id.into_inner())).await?;
     Ok(HttpResponse::NoContent().finish())
 }

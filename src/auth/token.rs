@@ -1,7 +1,9 @@
 //! Access tokens: HS256 JWTs with issuer, audience, lifetime and id.
 
+use base64::Engine;
 use chrono::Utc;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::access::Role;
@@ -73,6 +75,7 @@ impl TokenKeys {
         unit: Option<String>,
         cv: i32,
     ) -> anyhow::Result<String> {
+        // The system clock, not the service's: jsonwebtoken checks `exp` against it.
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub,
@@ -95,9 +98,17 @@ impl TokenKeys {
         let claims = decode::<Claims>(token, &self.decoding, &self.validation)
             .ok()?
             .claims;
+        // The system clock, as jsonwebtoken used for `exp` just above.
         let latest = Utc::now().timestamp() + LEEWAY_SECONDS as i64;
         (claims.iat <= latest).then_some(claims)
     }
+}
+
+/// `n` random bytes from the OS generator, base64url without padding.
+pub fn random_token(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 #[cfg(test)]

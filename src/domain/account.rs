@@ -1,6 +1,7 @@
-//! Identifiers typed in by people: usernames, codes of units and categories, names.
+//! What identifies an account and what people type in: usernames, user ids, names.
 
 use std::fmt;
+use std::net::IpAddr;
 
 use super::invalid::Invalid;
 
@@ -10,16 +11,19 @@ pub struct Username(String);
 
 impl Username {
     /// Normalises (trim, lower case) and checks a username.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, Invalid> {
         let s = s.trim().to_lowercase();
         let len = s.chars().count();
         if !(3..=64).contains(&len) {
-            return Err("must be 3 to 64 characters".into());
+            let code = if len < 3 { "too_short" } else { "too_long" };
+            return Err(Invalid::new(code, "must be 3 to 64 characters"));
         }
         if !s.chars().all(|c| {
             c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-' | '@')
         }) {
-            return Err("may contain only letters a-z, digits and . _ - @".into());
+            return Err(Invalid::other(
+                "may contain only letters a-z, digits and . _ - @",
+            ));
         }
         Ok(Self(s))
     }
@@ -36,28 +40,24 @@ impl fmt::Display for Username {
     }
 }
 
-/// A stable slug for units and categories: lower-case words of `a-z 0-9` joined by `-`, 2–64 long.
+/// A user account's id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Code(String);
+pub struct UserId(String);
 
-impl Code {
-    /// Checks a code; it is not normalised, so that what is stored is what was sent.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let ok_chars = s.split('-').all(|part| {
-            !part.is_empty()
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        });
-        if !(2..=64).contains(&s.len()) || !ok_chars {
-            return Err("must be 2 to 64 characters: lower-case words of a-z and 0-9 joined by single hyphens, e.g. so-khcn".into());
-        }
-        Ok(Self(s.to_string()))
+impl UserId {
+    /// An id as given in a path; unknown ids are simply not found.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(id.into())
     }
 
-    /// The code.
+    /// The id.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The token subject of this user.
+    pub fn subject(&self) -> String {
+        format!("user:{}", self.0)
     }
 }
 
@@ -90,6 +90,36 @@ pub fn parse_text(s: &str, max: usize) -> Result<String, Invalid> {
     Ok(s.to_string())
 }
 
+/// Login attempts allowed per login name within [`LOCKOUT_WINDOW_MINUTES`].
+pub const MAX_FAILURES: i64 = 10;
+/// The window over which login attempts are counted.
+pub const LOCKOUT_WINDOW_MINUTES: i64 = 15;
+
+/// The key a person's login attempts are counted under.
+pub fn user_login_key(username: &str) -> String {
+    format!("user:{username}")
+}
+
+/// The key an API client's login attempts are counted under.
+pub fn client_login_key(client_id: &str) -> String {
+    format!("client:{client_id}")
+}
+
+/// The key a client address's failed logins are counted under. An IPv6 client usually holds
+/// a whole /64, so it counts as one address.
+pub fn address_login_key(addr: IpAddr) -> String {
+    match addr {
+        IpAddr::V4(v4) => format!("addr:{v4}"),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => format!("addr:{v4}"),
+            None => {
+                let s = v6.segments();
+                format!("addr:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,23 +137,6 @@ mod tests {
     }
 
     #[test]
-    fn codes_are_hyphenated_lower_case_words() {
-        assert!(Code::parse("so-khcn").is_ok());
-        assert!(Code::parse("h-bu-dang").is_ok());
-        for bad in [
-            "So-KHCN",
-            "so--khcn",
-            "-so",
-            "so-",
-            "s",
-            "sở-khcn",
-            "so khcn",
-        ] {
-            assert!(Code::parse(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn names_are_trimmed_and_bounded() {
         assert_eq!(parse_name("  Sở Nội vụ ", 200).unwrap(), "Sở Nội vụ");
         assert!(parse_name("   ", 200).is_err());
@@ -133,5 +146,15 @@ mod tests {
             parse_text("line one\nline two", 100).unwrap(),
             "line one\nline two"
         );
+    }
+
+    #[test]
+    fn an_ipv6_client_is_counted_by_its_64_bit_prefix() {
+        let key = |a: &str| address_login_key(a.parse().unwrap());
+        assert_eq!(key("203.0.113.7"), "addr:203.0.113.7");
+        assert_eq!(key("::ffff:203.0.113.7"), "addr:203.0.113.7");
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "addr:2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:bbbb::9"), key("2001:db8:1:2:aaaa::1"));
+        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
     }
 }
