@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::Query;
-use super::submissions::{after_cursor, filter_of, parse_after};
+use super::page::{after_cursor, parse_after};
+use super::submissions::filter_of;
 use super::{page_limit, split_page, Page};
 use crate::domain::content::Attachment;
 use crate::domain::submission::Status;

@@ -1,6 +1,5 @@
 //! Authentication: tokens, password hashing and the cache of checked accounts.
 
-pub mod accounts;
 pub mod password;
 pub mod token;
 

@@ -204,9 +204,3 @@ pub fn ping(pool: &DbPool, database_url: &str) -> Result<(), DbError> {
     let mut conn = pool.get_timeout(Duration::from_secs(2))?;
     conn.ping().map_err(|_| DbError::NoAnswer)
 }
-
-/// Current time truncated to microseconds, so SQLite and PostgreSQL store the same value.
-pub fn now() -> chrono::NaiveDateTime {
-    use chrono::SubsecRound;
-    chrono::Utc::now().naive_utc().trunc_subsecs(6)
-}

@@ -156,7 +156,7 @@ pub async fn create(
     state
         .write(move |conn| {
             conn.transaction(|conn| {
-                crate::auth::accounts::check_unit(conn, Role::Officer, Some(&req.unit))?;
+                crate::references::check_unit(conn, Role::Officer, Some(&req.unit))?;
                 check_category(conn, req.category.as_deref())?;
                 let id = db::obligations::insert(
                     conn,

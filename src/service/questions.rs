@@ -4,7 +4,7 @@
 use chrono::{Datelike, NaiveDateTime};
 use diesel::Connection;
 
-use crate::auth::accounts::{check_unit, random_token};
+use crate::auth::token::random_token;
 use crate::db::holidays;
 use crate::db::questions::{self as store, Asker, Filter};
 use crate::db::submissions::After;
@@ -18,6 +18,7 @@ use crate::domain::question::{
     Email, Phone, QuestionScope, Refusal, Status, TRACKING_CODE_ATTEMPTS,
 };
 use crate::error::ApiError;
+use crate::references::check_unit;
 use crate::state::AppState;
 
 /// Who asks, as checked at the door.

@@ -4,7 +4,6 @@ use diesel::Connection;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::auth::accounts::check_unit;
 use crate::db::idempotency::{self, Claim};
 use crate::db::submissions as store;
 use crate::db::{self, DbConnection};
@@ -15,6 +14,7 @@ use crate::domain::submission::{
     NotPosted, Refusal, Status, Submission,
 };
 use crate::error::{ApiError, FieldError};
+use crate::references::check_unit;
 use crate::state::AppState;
 
 pub use crate::db::page::After;

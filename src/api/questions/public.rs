@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::ReplyResponse;
 use crate::api::extract::Query;
-use crate::api::submissions::{after_cursor, parse_after};
+use crate::api::page::{after_cursor, parse_after};
 use crate::api::{date_range, page_limit, split_page, Page};
 use crate::domain::question::initials;
 use crate::error::{ApiError, Problem};

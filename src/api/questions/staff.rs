@@ -9,7 +9,7 @@ use validator::Validate;
 
 use super::{rule, RatingResponse};
 use crate::api::extract::{Json, Query, ValidJson};
-use crate::api::submissions::{after_cursor, parse_after};
+use crate::api::page::{after_cursor, parse_after};
 use crate::api::{date_range, page_limit, split_page, Page};
 use crate::auth::Principal;
 use crate::domain::question::{self as rules, parse_body, Action, Actor, Status};

@@ -26,7 +26,6 @@ pub use write::{
 };
 
 // The public pages and the questions keep naming these here.
-pub(crate) use super::page::{after_cursor, parse_after};
 pub(crate) use read::filter_of;
 
 /// A submission, as staff see it.
