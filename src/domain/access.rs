@@ -104,15 +104,33 @@ pub enum Action {
     ReadAllStatistics,
 }
 
+/// How a principal stands to one unit's item (a submission, a question).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// The editorial board (editors, admins): every unit's items.
+    Board,
+    /// An officer (or API client) of the item's own unit.
+    OwnUnit,
+}
+
+/// How `role` (of `own_unit`) stands to an item of `item_unit`; `None` when it may not see
+/// it at all. The one rule behind every single-item access check.
+pub fn standing(role: Role, own_unit: Option<&str>, item_unit: Option<&str>) -> Option<Standing> {
+    match role {
+        Role::Admin | Role::Editor => Some(Standing::Board),
+        Role::Officer if own_unit.is_some() && own_unit == item_unit => Some(Standing::OwnUnit),
+        Role::Officer | Role::Viewer => None,
+    }
+}
+
 /// How a principal stands to a unit's submission: `None` when it may not see it at all.
 /// The board (editors, admins) sees every unit's items; an officer (or API client) its own
 /// unit's; a viewer reads published content only, through the public endpoints.
 pub fn submission_actor(role: Role, own_unit: Option<&str>, item_unit: &str) -> Option<Actor> {
-    match role {
-        Role::Admin | Role::Editor => Some(Actor::Board),
-        Role::Officer if own_unit == Some(item_unit) => Some(Actor::Owner),
-        Role::Officer | Role::Viewer => None,
-    }
+    standing(role, own_unit, Some(item_unit)).map(|s| match s {
+        Standing::Board => Actor::Board,
+        Standing::OwnUnit => Actor::Owner,
+    })
 }
 
 /// Whether `role` is the editorial board (editors and admins), which acts for every unit.
@@ -135,7 +153,7 @@ pub fn allows(role: Role, action: Action) -> bool {
     }
 }
 
-/// Which units' statistics and obligations a principal may read.
+/// Which units' items a principal may read: statistics, obligations, staff lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UnitScope {
     /// Every unit: the board and viewers, when no unit is asked for.
@@ -161,6 +179,19 @@ pub fn unit_scope(role: Role, own_unit: Option<&str>, asked: Option<&str>) -> Un
         }
         (Role::Officer, Some(_)) => UnitScope::OtherUnit,
         _ => UnitScope::None,
+    }
+}
+
+impl UnitScope {
+    /// The unit a staff list is narrowed to: `Some(None)` every unit, `Some(Some(u))` one
+    /// unit, `None` nothing at all. An officer asking for another unit's items gets an empty
+    /// list rather than an error (lists do not say what exists elsewhere).
+    pub fn listed(self) -> Option<Option<String>> {
+        match self {
+            Self::All => Some(None),
+            Self::One(unit) => Some(Some(unit)),
+            Self::OtherUnit | Self::None => None,
+        }
     }
 }
 

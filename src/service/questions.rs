@@ -15,7 +15,7 @@ use crate::domain::content::{index_text, query_terms};
 use crate::domain::question::{
     self as rules, answer_days, check_rating, first_reply_working_days, key_hash, key_opens,
     normalize_tracking_code, opening_status, step_note, step_unit, tracking_code, Action, Actor,
-    Email, Phone, QuestionScope, Refusal, Status, TRACKING_CODE_ATTEMPTS,
+    Email, Phone, Refusal, Status, TRACKING_CODE_ATTEMPTS,
 };
 use crate::error::ApiError;
 use crate::references::check_unit;
@@ -232,10 +232,12 @@ pub async fn list_for_staff(
     principal: &Principal,
     listing: StaffListing,
 ) -> Result<Vec<ForStaff>, ApiError> {
-    let unit = match rules::list_scope(principal, listing.unit) {
-        Some(QuestionScope::Units(unit)) => unit,
-        Some(QuestionScope::Nothing) => return Ok(Vec::new()),
-        None => return Err(ApiError::Forbidden),
+    // Questions carry the askers' contact details: viewers do not list them.
+    if !rules::handles_questions(principal.role) {
+        return Err(ApiError::Forbidden);
+    }
+    let Some(unit) = principal.unit_scope(listing.unit.as_deref()).listed() else {
+        return Ok(Vec::new());
     };
     let Some(terms) = search_terms(listing.q.as_deref()) else {
         return Ok(Vec::new());

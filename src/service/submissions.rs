@@ -9,9 +9,9 @@ use crate::db::submissions as store;
 use crate::db::{self, DbConnection};
 use crate::domain::access::{handles_submissions, Principal, Role};
 use crate::domain::submission::{
-    self as workflow, check_content, initial_status, listed_unit, parse_idempotency_key,
-    posting_unit, step_note, Action, Actor, Content, ContentChange, FieldRefusal, IfMatch,
-    NotPosted, Refusal, Status, Submission,
+    self as workflow, check_content, initial_status, parse_idempotency_key, posting_unit,
+    step_note, Action, Actor, Content, ContentChange, FieldRefusal, IfMatch, NotPosted, Refusal,
+    Status, Submission,
 };
 use crate::error::{ApiError, FieldError};
 use crate::references::check_unit;
@@ -185,7 +185,7 @@ pub async fn list(
     if !handles_submissions(principal.role) {
         return Err(ApiError::Forbidden);
     }
-    let Some(unit) = listed_unit(principal.unit_scope(query.unit.as_deref())) else {
+    let Some(unit) = principal.unit_scope(query.unit.as_deref()).listed() else {
         return Ok(Vec::new());
     };
     let Some(filter) = query.filter else {

@@ -4,7 +4,7 @@ mod asker;
 
 pub use asker::{contact_given, initials, optional_email, optional_phone, Email, Phone};
 
-use super::access::{is_board, Principal, Role};
+use super::access::{standing, Principal, Role, Standing};
 use super::account::{parse_name, parse_text};
 use super::invalid::Invalid;
 use chrono::NaiveDateTime;
@@ -298,41 +298,16 @@ pub fn is_overdue(
 /// How a principal stands to a question of `unit`: the board to every question, an officer
 /// (or API client) to its unit's; `None` when it may not see the question.
 pub fn actor(principal: &Principal, unit: Option<&str>) -> Option<Actor> {
-    if is_board(principal.role) {
-        Some(Actor::Board)
-    } else if principal.role == Role::Officer
-        && principal.unit.is_some()
-        && principal.unit.as_deref() == unit
-    {
-        Some(Actor::AssignedUnit)
-    } else {
-        None
-    }
+    standing(principal.role, principal.unit.as_deref(), unit).map(|s| match s {
+        Standing::Board => Actor::Board,
+        Standing::OwnUnit => Actor::AssignedUnit,
+    })
 }
 
-/// Which questions a staff list shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum QuestionScope {
-    /// Questions of this unit only, or of every unit when `None`.
-    Units(Option<String>),
-    /// None: an officer asking for another unit, or without a unit.
-    Nothing,
-}
-
-/// Which questions `principal` lists when it asks for `asked` (a unit code, or all it may
-/// see): the board any unit's, an officer only its own. A viewer is refused: questions carry
+/// Whether `role` works with questions at all: the board and officers; viewers do not see
 /// the askers' contact details.
-pub fn list_scope(principal: &Principal, asked: Option<String>) -> Option<QuestionScope> {
-    if is_board(principal.role) {
-        return Some(QuestionScope::Units(asked));
-    }
-    match (principal.role, &principal.unit) {
-        (Role::Officer, Some(own)) if asked.as_ref().is_none_or(|u| u == own) => {
-            Some(QuestionScope::Units(Some(own.clone())))
-        }
-        (Role::Officer, _) => Some(QuestionScope::Nothing),
-        _ => None,
-    }
+pub fn handles_questions(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::Editor | Role::Officer)
 }
 
 /// Hex SHA-256 of an access key. Keys carry 256 random bits, so a fast hash is enough.
@@ -560,22 +535,16 @@ mod tests {
         assert_eq!(actor(&officer, None), None);
         assert_eq!(actor(&p(Role::Officer, None), None), None);
         assert_eq!(actor(&p(Role::Viewer, None), Some("a")), None);
+        let listed = |p: &Principal, asked: Option<&str>| {
+            handles_questions(p.role).then(|| p.unit_scope(asked).listed())
+        };
         assert_eq!(
-            list_scope(&p(Role::Admin, None), Some("b".into())),
-            Some(QuestionScope::Units(Some("b".into())))
+            listed(&p(Role::Admin, None), Some("b")),
+            Some(Some(Some("b".into())))
         );
-        assert_eq!(
-            list_scope(&officer, None),
-            Some(QuestionScope::Units(Some("a".into())))
-        );
-        assert_eq!(
-            list_scope(&officer, Some("b".into())),
-            Some(QuestionScope::Nothing)
-        );
-        assert_eq!(
-            list_scope(&p(Role::Officer, None), None),
-            Some(QuestionScope::Nothing)
-        );
-        assert_eq!(list_scope(&p(Role::Viewer, None), None), None);
+        assert_eq!(listed(&officer, None), Some(Some(Some("a".into()))));
+        assert_eq!(listed(&officer, Some("b")), Some(None));
+        assert_eq!(listed(&p(Role::Officer, None), None), Some(None));
+        assert_eq!(listed(&p(Role::Viewer, None), None), None);
     }
 }

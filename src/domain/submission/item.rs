@@ -4,7 +4,7 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use url::Url;
 
 use super::{Action, Status};
-use crate::domain::access::{handles_submissions, is_board, Principal, UnitScope};
+use crate::domain::access::{handles_submissions, is_board, Principal};
 use crate::domain::account::{parse_name, parse_text};
 use crate::domain::content::{parse_web_url, sanitize_html, Attachment};
 use crate::domain::invalid::Invalid;
@@ -232,17 +232,6 @@ pub fn step_note(action: Action, note: Option<&str>) -> Result<Option<String>, I
     }
 }
 
-/// The unit a staff list is narrowed to: `Some(None)` every unit, `Some(Some(u))` one unit,
-/// `None` nothing at all. An officer's list is its own unit's; asking for another unit's gives
-/// an empty list rather than an error.
-pub fn listed_unit(scope: UnitScope) -> Option<Option<String>> {
-    match scope {
-        UnitScope::All => Some(None),
-        UnitScope::One(unit) => Some(Some(unit)),
-        UnitScope::OtherUnit | UnitScope::None => None,
-    }
-}
-
 /// Checks an idempotency key: 1–200 visible ASCII characters, surrounding spaces ignored.
 pub fn parse_idempotency_key(raw: &str) -> Result<String, Invalid> {
     let key = raw.trim();
@@ -406,29 +395,6 @@ mod tests {
             step_note(Action::Reject, Some(&long)).unwrap_err().code,
             "too_long"
         );
-    }
-
-    #[test]
-    fn a_staff_list_is_narrowed_to_what_the_scope_allows() {
-        use crate::domain::access::{unit_scope, Role};
-        let listed = |role, own: Option<&str>, asked: Option<&str>| {
-            listed_unit(unit_scope(role, own, asked))
-        };
-        assert_eq!(listed(Role::Editor, None, None), Some(None));
-        assert_eq!(
-            listed(Role::Editor, None, Some("b")),
-            Some(Some("b".into()))
-        );
-        assert_eq!(
-            listed(Role::Officer, Some("a"), None),
-            Some(Some("a".into()))
-        );
-        assert_eq!(
-            listed(Role::Officer, Some("a"), Some("a")),
-            Some(Some("a".into()))
-        );
-        assert_eq!(listed(Role::Officer, Some("a"), Some("b")), None);
-        assert_eq!(listed(Role::Officer, None, None), None);
     }
 
     #[test]

@@ -6,9 +6,9 @@ use utoipa::ToSchema;
 mod item;
 
 pub use item::{
-    check_content, etag, initial_status, listed_unit, parse_idempotency_key, posting_unit,
-    step_note, Content, ContentChange, FieldRefusal, IfMatch, NotPosted, Submission,
-    MAX_ATTACHMENTS, MAX_BODY_BYTES, MAX_NOTE_CHARS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS,
+    check_content, etag, initial_status, parse_idempotency_key, posting_unit, step_note, Content,
+    ContentChange, FieldRefusal, IfMatch, NotPosted, Submission, MAX_ATTACHMENTS, MAX_BODY_BYTES,
+    MAX_NOTE_CHARS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS,
 };
 
 /// Where a submission is in the workflow.
