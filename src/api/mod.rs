@@ -7,6 +7,7 @@ pub mod extract;
 pub mod health;
 pub mod obligations;
 pub mod page;
+pub mod principal;
 pub mod public;
 pub mod questions;
 pub mod reference;
