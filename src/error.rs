@@ -16,7 +16,7 @@ pub struct FieldError {
     /// The field, as named in the request (dotted for nested fields).
     pub field: String,
     /// Stable machine-readable reason: `required`, `too_long`, `too_short`, `invalid_email`,
-    /// `invalid_phone`, `out_of_range`, `unknown`, `invalid_type`, `invalid`, …
+    /// `invalid_phone`, `out_of_range`, `unknown_field`, `invalid_type`, `invalid`, …
     #[schema(example = "too_long")]
     pub code: String,
     /// What is wrong with it.
