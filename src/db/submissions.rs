@@ -1,5 +1,7 @@
 //! Submissions, their revisions and their workflow events.
 
+use std::borrow::Cow;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -135,72 +137,154 @@ impl Revision {
     }
 }
 
-fn insert_revision(
-    conn: &mut DbConnection,
-    id: &str,
-    version: i32,
-    content: &Content,
-    author: &str,
-    at: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::insert_into(submission_revisions::table)
-        .values((
-            submission_revisions::submission_id.eq(id),
-            submission_revisions::version.eq(version),
-            submission_revisions::category_code.eq(&content.category),
-            submission_revisions::title.eq(&content.title),
-            submission_revisions::summary.eq(&content.summary),
-            submission_revisions::body.eq(&content.body),
-            submission_revisions::source_ref.eq(&content.source_ref),
-            submission_revisions::source_url.eq(&content.source_url),
-            submission_revisions::event_date.eq(content.event_date),
-            submission_revisions::attachments.eq(attachments_json(&content.attachments)?),
-            submission_revisions::author.eq(author),
-            submission_revisions::created_at.eq(at),
-        ))
-        .execute(conn)
-        .map(drop)
+/// Rows per INSERT statement: far below the bind-parameter limits of SQLite (32,766) and
+/// PostgreSQL (65,535) at the width of these tables.
+pub const ROWS_PER_STATEMENT: usize = 500;
+
+/// Inserts rows with one multi-row statement per [`ROWS_PER_STATEMENT`] rows. The
+/// multi-backend connection builds single-row inserts only, so each backend's own connection
+/// builds the statement.
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        let conn: &mut $crate::db::DbConnection = $conn;
+        let mut inserted = 0;
+        for chunk in $rows.chunks($crate::db::submissions::ROWS_PER_STATEMENT) {
+            inserted += match &mut *conn {
+                $crate::db::DbConnection::Pg(c) => {
+                    diesel::insert_into($table).values(chunk).execute(c)?
+                }
+                $crate::db::DbConnection::Sqlite(c) => {
+                    diesel::insert_into($table).values(chunk).execute(c)?
+                }
+            };
+        }
+        diesel::QueryResult::Ok(inserted)
+    }};
 }
 
-/// One workflow step to record.
-#[derive(Debug, Clone)]
+pub(crate) use insert_rows;
+
+/// A submission row as stored. `None` is stored as NULL, so that rows with and without a
+/// value go into one multi-row statement on SQLite too.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = submissions, treat_none_as_default_value = false)]
+pub struct NewSubmission<'a> {
+    /// UUID.
+    pub id: Cow<'a, str>,
+    /// Unit code.
+    pub unit_code: Cow<'a, str>,
+    /// Category code.
+    pub category_code: Cow<'a, str>,
+    /// Title.
+    pub title: Cow<'a, str>,
+    /// Summary.
+    pub summary: Cow<'a, str>,
+    /// Body.
+    pub body: Cow<'a, str>,
+    /// Source document number.
+    pub source_ref: Option<Cow<'a, str>>,
+    /// Source document address.
+    pub source_url: Option<Cow<'a, str>>,
+    /// Event date.
+    pub event_date: Option<NaiveDate>,
+    /// Attachments, JSON.
+    pub attachments: Cow<'a, str>,
+    /// Status.
+    pub status: &'static str,
+    /// Version.
+    pub version: i32,
+    /// Subject of who wrote it.
+    pub author: Cow<'a, str>,
+    /// Folded words of the content, for search.
+    pub search_text: String,
+    /// Creation (UTC).
+    pub created_at: NaiveDateTime,
+    /// Last change (UTC).
+    pub updated_at: NaiveDateTime,
+    /// First submission for review (UTC).
+    pub submitted_at: Option<NaiveDateTime>,
+    /// Publication (UTC).
+    pub published_at: Option<NaiveDateTime>,
+}
+
+/// A content revision row as stored.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = submission_revisions, treat_none_as_default_value = false)]
+pub struct NewRevision<'a> {
+    /// The submission.
+    pub submission_id: Cow<'a, str>,
+    /// The submission's version this content belongs to.
+    pub version: i32,
+    /// Category code.
+    pub category_code: Cow<'a, str>,
+    /// Title.
+    pub title: Cow<'a, str>,
+    /// Summary.
+    pub summary: Cow<'a, str>,
+    /// Body.
+    pub body: Cow<'a, str>,
+    /// Source document number.
+    pub source_ref: Option<Cow<'a, str>>,
+    /// Source document address.
+    pub source_url: Option<Cow<'a, str>>,
+    /// Event date.
+    pub event_date: Option<NaiveDate>,
+    /// Attachments, JSON.
+    pub attachments: Cow<'a, str>,
+    /// Subject of who wrote it.
+    pub author: Cow<'a, str>,
+    /// When (UTC).
+    pub created_at: NaiveDateTime,
+}
+
+impl<'a> NewRevision<'a> {
+    /// The revision holding `content` at `version`.
+    pub fn of(
+        id: &'a str,
+        version: i32,
+        content: &'a Content,
+        author: &'a str,
+        at: NaiveDateTime,
+    ) -> QueryResult<Self> {
+        Ok(Self {
+            submission_id: id.into(),
+            version,
+            category_code: content.category.as_str().into(),
+            title: content.title.as_str().into(),
+            summary: content.summary.as_str().into(),
+            body: content.body.as_str().into(),
+            source_ref: content.source_ref.as_deref().map(Cow::from),
+            source_url: content.source_url.as_deref().map(Cow::from),
+            event_date: content.event_date,
+            attachments: attachments_json(&content.attachments)?.into(),
+            author: author.into(),
+            created_at: at,
+        })
+    }
+}
+
+/// A workflow event row as stored: one step, with its actor and note.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = submission_events, treat_none_as_default_value = false)]
 pub struct NewEvent<'a> {
+    /// The submission.
+    pub submission_id: Cow<'a, str>,
+    /// The submission's unit at the time.
+    pub unit_code: Cow<'a, str>,
     /// Version after the step.
     pub version: i32,
     /// `create` or the action's name.
-    pub action: &'a str,
-    /// Status before.
-    pub from: Option<Status>,
+    pub action: &'static str,
+    /// Status before; none for creation.
+    pub from_status: Option<&'static str>,
     /// Status after.
-    pub to: Status,
-    /// Who.
-    pub actor: &'a str,
+    pub to_status: &'static str,
+    /// Subject of who did it.
+    pub actor: Cow<'a, str>,
     /// Note.
-    pub note: Option<&'a str>,
-    /// When.
-    pub at: NaiveDateTime,
-}
-
-fn insert_event(
-    conn: &mut DbConnection,
-    id: &str,
-    unit: &str,
-    e: &NewEvent<'_>,
-) -> QueryResult<()> {
-    diesel::insert_into(submission_events::table)
-        .values((
-            submission_events::submission_id.eq(id),
-            submission_events::unit_code.eq(unit),
-            submission_events::version.eq(e.version),
-            submission_events::action.eq(e.action),
-            submission_events::from_status.eq(e.from.map(|s| s.as_str())),
-            submission_events::to_status.eq(e.to.as_str()),
-            submission_events::actor.eq(e.actor),
-            submission_events::note.eq(e.note),
-            submission_events::created_at.eq(e.at),
-        ))
-        .execute(conn)
-        .map(drop)
+    pub note: Option<Cow<'a, str>>,
+    /// When (UTC).
+    pub created_at: NaiveDateTime,
 }
 
 /// Inserts a new submission at version 1, with its first revision and its creation event.
@@ -214,44 +298,62 @@ pub fn insert(
     author: &str,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
-    let submitted_at = (status == Status::Submitted).then_some(at);
+    let revision = NewRevision::of(id, 1, content, author, at)?;
+    let submission = NewSubmission {
+        id: id.into(),
+        unit_code: unit.into(),
+        category_code: revision.category_code.clone(),
+        title: revision.title.clone(),
+        summary: revision.summary.clone(),
+        body: revision.body.clone(),
+        source_ref: revision.source_ref.clone(),
+        source_url: revision.source_url.clone(),
+        event_date: revision.event_date,
+        attachments: revision.attachments.clone(),
+        status: status.as_str(),
+        version: 1,
+        author: author.into(),
+        search_text: content_search_text(content),
+        created_at: at,
+        updated_at: at,
+        submitted_at: (status == Status::Submitted).then_some(at),
+        published_at: None,
+    };
+    let event = NewEvent {
+        submission_id: id.into(),
+        unit_code: unit.into(),
+        version: 1,
+        action: "create",
+        from_status: None,
+        to_status: status.as_str(),
+        actor: author.into(),
+        note: None,
+        created_at: at,
+    };
     diesel::insert_into(submissions::table)
-        .values((
-            submissions::id.eq(id),
-            submissions::unit_code.eq(unit),
-            submissions::category_code.eq(&content.category),
-            submissions::title.eq(&content.title),
-            submissions::summary.eq(&content.summary),
-            submissions::body.eq(&content.body),
-            submissions::source_ref.eq(&content.source_ref),
-            submissions::source_url.eq(&content.source_url),
-            submissions::event_date.eq(content.event_date),
-            submissions::attachments.eq(attachments_json(&content.attachments)?),
-            submissions::status.eq(status.as_str()),
-            submissions::version.eq(1),
-            submissions::author.eq(author),
-            submissions::search_text.eq(content_search_text(content)),
-            submissions::created_at.eq(at),
-            submissions::updated_at.eq(at),
-            submissions::submitted_at.eq(submitted_at),
-            submissions::published_at.eq(None::<NaiveDateTime>),
-        ))
+        .values(&submission)
         .execute(conn)?;
-    insert_revision(conn, id, 1, content, author, at)?;
-    insert_event(
-        conn,
-        id,
-        unit,
-        &NewEvent {
-            version: 1,
-            action: "create",
-            from: None,
-            to: status,
-            actor: author,
-            note: None,
-            at,
-        },
-    )
+    diesel::insert_into(submission_revisions::table)
+        .values(&revision)
+        .execute(conn)?;
+    diesel::insert_into(submission_events::table)
+        .values(&event)
+        .execute(conn)
+        .map(drop)
+}
+
+/// Inserts submissions, revisions and events as given, a few hundred rows per statement.
+/// The caller runs this in a transaction.
+pub fn insert_many(
+    conn: &mut DbConnection,
+    submissions: &[NewSubmission<'_>],
+    revisions: &[NewRevision<'_>],
+    events: &[NewEvent<'_>],
+) -> QueryResult<()> {
+    insert_rows!(conn, submissions::table, submissions)?;
+    insert_rows!(conn, submission_revisions::table, revisions)?;
+    insert_rows!(conn, submission_events::table, events)?;
+    Ok(())
 }
 
 fn content_search_text(content: &Content) -> String {
@@ -306,7 +408,15 @@ pub fn update_content(
     if n == 0 {
         return Ok(false);
     }
-    insert_revision(conn, id, expected_version + 1, content, author, at)?;
+    diesel::insert_into(submission_revisions::table)
+        .values(&NewRevision::of(
+            id,
+            expected_version + 1,
+            content,
+            author,
+            at,
+        )?)
+        .execute(conn)?;
     Ok(true)
 }
 
@@ -346,20 +456,19 @@ pub fn apply_transition(
     if n == 0 {
         return Ok(false);
     }
-    insert_event(
-        conn,
-        &current.id,
-        &current.unit,
-        &NewEvent {
+    diesel::insert_into(submission_events::table)
+        .values(&NewEvent {
+            submission_id: current.id.as_str().into(),
+            unit_code: current.unit.as_str().into(),
             version,
             action: action.as_str(),
-            from: Some(current.status),
-            to,
-            actor,
-            note,
-            at,
-        },
-    )?;
+            from_status: Some(current.status.as_str()),
+            to_status: to.as_str(),
+            actor: actor.into(),
+            note: note.map(Cow::from),
+            created_at: at,
+        })
+        .execute(conn)?;
     Ok(true)
 }
 
