@@ -7,8 +7,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
+use super::page::{newest_first_after, After};
 use super::schema::{question_replies, questions};
-use super::submissions::{insert_rows, After};
+use super::submissions::insert_rows;
 use super::{search, DbBackend, DbConnection};
 use crate::domain::question::{self as rules, Status};
 
@@ -559,19 +560,9 @@ pub fn list(
     after: Option<&After>,
     limit: i64,
 ) -> QueryResult<Vec<Question>> {
-    let mut query = filtered(conn, filter, false)?;
-    if let Some(after) = after {
-        query = query.filter(
-            questions::received_at
-                .lt(after.at)
-                .or(questions::received_at
-                    .eq(after.at)
-                    .and(questions::id.lt(after.id.clone()))),
-        );
-    }
+    let query = filtered(conn, filter, false)?;
     rows_into(
-        query
-            .order((questions::received_at.desc(), questions::id.desc()))
+        newest_first_after!(query, questions::received_at, questions::id, after)
             .limit(limit)
             .select(QuestionRow::as_select())
             .load(conn)?,
@@ -589,19 +580,9 @@ pub fn list_published(
         status: Some(Status::Published),
         ..filter.clone()
     };
-    let mut query = filtered(conn, &published, true)?;
-    if let Some(after) = after {
-        query = query.filter(
-            questions::published_at
-                .lt(after.at)
-                .or(questions::published_at
-                    .eq(after.at)
-                    .and(questions::id.lt(after.id.clone()))),
-        );
-    }
+    let query = filtered(conn, &published, true)?;
     rows_into(
-        query
-            .order((questions::published_at.desc(), questions::id.desc()))
+        newest_first_after!(query, questions::published_at, questions::id, after)
             .limit(limit)
             .select(QuestionRow::as_select())
             .load(conn)?,
