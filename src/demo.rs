@@ -1,18 +1,16 @@
 //! `portal-api generate-demo`: realistic data straight into the database, for trying the
-//! service and for measuring it. Rows go in batches of a few hundred, a transaction per batch.
+//! service and for measuring it. Rows go in statements of a few hundred, a transaction per [`PER_TRANSACTION`] rows.
 
 use std::time::Instant;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::connection::TransactionManager;
-use diesel::prelude::*;
-use diesel::{Connection, Insertable};
+use diesel::Connection;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::db::schema::{
-    question_replies, questions, submission_events, submission_revisions, submissions,
-};
+use crate::db::questions::{NewQuestion, NewReply};
+use crate::db::submissions::{NewEvent, NewRevision, NewSubmission};
 use crate::db::{self, DbConnection};
 use crate::domain::calendar::local_date;
 use crate::domain::content::{index_text, search_text};
@@ -85,98 +83,6 @@ pub struct Generated {
     pub questions: usize,
     /// Seconds taken.
     pub seconds: f64,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = submissions)]
-struct SubmissionRow {
-    id: String,
-    unit_code: String,
-    category_code: String,
-    title: String,
-    summary: String,
-    body: String,
-    attachments: String,
-    status: String,
-    version: i32,
-    author: String,
-    search_text: String,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-    submitted_at: Option<NaiveDateTime>,
-    published_at: Option<NaiveDateTime>,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = submission_revisions)]
-struct RevisionRow {
-    submission_id: String,
-    version: i32,
-    category_code: String,
-    title: String,
-    summary: String,
-    body: String,
-    attachments: String,
-    author: String,
-    created_at: NaiveDateTime,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = submission_events)]
-struct EventRow {
-    submission_id: String,
-    unit_code: String,
-    version: i32,
-    action: String,
-    from_status: Option<String>,
-    to_status: String,
-    actor: String,
-    note: Option<String>,
-    created_at: NaiveDateTime,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = questions)]
-struct QuestionRow {
-    id: String,
-    tracking_code: String,
-    access_key_hash: String,
-    title: String,
-    body: String,
-    category_code: Option<String>,
-    unit_code: Option<String>,
-    asker_name: String,
-    asker_email: Option<String>,
-    asker_phone: Option<String>,
-    publish_consent: bool,
-    status: String,
-    search_text: String,
-    received_at: NaiveDateTime,
-    due_at: NaiveDateTime,
-    answered_at: Option<NaiveDateTime>,
-    answer_working_days: Option<i32>,
-    published_at: Option<NaiveDateTime>,
-    updated_at: NaiveDateTime,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = question_replies)]
-struct ReplyRow {
-    question_id: String,
-    body: String,
-    unit_code: Option<String>,
-    author: String,
-    created_at: NaiveDateTime,
-}
-
-/// Inserts rows in one multi-row statement through the backend's own connection.
-macro_rules! insert_batch {
-    ($conn:expr, $table:expr, $rows:expr) => {
-        match $conn {
-            DbConnection::Sqlite(c) => diesel::insert_into($table).values($rows).execute(c),
-            DbConnection::Pg(c) => diesel::insert_into($table).values($rows).execute(c),
-        }
-    };
 }
 
 /// Commits every [`PER_TRANSACTION`] rows.
@@ -308,31 +214,33 @@ pub fn generate(
                 .then(|| submitted.unwrap_or(created) + Duration::hours(rng.random_range(1..72)));
             let author = format!("user:demo-{unit}");
             let search = search_text(&title, &summary, &body, None);
-            revisions.push(RevisionRow {
-                submission_id: id.clone(),
+            revisions.push(NewRevision {
+                submission_id: id.clone().into(),
                 version: 1,
-                category_code: category.clone(),
-                title: title.clone(),
-                summary: summary.clone(),
-                body: body.clone(),
+                category_code: category.clone().into(),
+                title: title.clone().into(),
+                summary: summary.clone().into(),
+                body: body.clone().into(),
+                source_ref: None,
+                source_url: None,
+                event_date: None,
                 attachments: "[]".into(),
-                author: author.clone(),
+                author: author.clone().into(),
                 created_at: created,
             });
-            events.push(EventRow {
-                submission_id: id.clone(),
-                unit_code: unit.clone(),
+            events.push(NewEvent {
+                submission_id: id.clone().into(),
+                unit_code: unit.clone().into(),
                 version: 1,
-                action: "create".into(),
+                action: "create",
                 from_status: None,
                 to_status: if status == Status::Draft {
                     Status::Draft
                 } else {
                     Status::Submitted
                 }
-                .as_str()
-                .into(),
-                actor: author.clone(),
+                .as_str(),
+                actor: author.clone().into(),
                 note: None,
                 created_at: created,
             });
@@ -360,29 +268,32 @@ pub fn generate(
             };
             if let Some((action, to, Some(at))) = last_step {
                 version += 1;
-                events.push(EventRow {
-                    submission_id: id.clone(),
-                    unit_code: unit.clone(),
+                events.push(NewEvent {
+                    submission_id: id.clone().into(),
+                    unit_code: unit.clone().into(),
                     version,
-                    action: action.as_str().into(),
-                    from_status: Some(Status::Submitted.as_str().into()),
-                    to_status: to.as_str().into(),
+                    action: action.as_str(),
+                    from_status: Some(Status::Submitted.as_str()),
+                    to_status: to.as_str(),
                     actor: "user:demo-editor".into(),
                     note: action.needs_note().then(|| "Cần bổ sung".into()),
                     created_at: at,
                 });
             }
-            subs.push(SubmissionRow {
-                id,
-                unit_code: unit,
-                category_code: category,
-                title,
-                summary,
-                body,
+            subs.push(NewSubmission {
+                id: id.into(),
+                unit_code: unit.into(),
+                category_code: category.into(),
+                title: title.into(),
+                summary: summary.into(),
+                body: body.into(),
+                source_ref: None,
+                source_url: None,
+                event_date: None,
                 attachments: "[]".into(),
-                status: status.as_str().into(),
+                status: status.as_str(),
                 version,
-                author,
+                author: author.into(),
                 search_text: search,
                 created_at: created,
                 updated_at: published.or(submitted).unwrap_or(created),
@@ -390,11 +301,7 @@ pub fn generate(
                 published_at: published,
             });
         }
-        insert_batch!(conn, submissions::table, &subs)?;
-        insert_batch!(conn, submission_revisions::table, &revisions)?;
-        for chunk in events.chunks(BATCH) {
-            insert_batch!(conn, submission_events::table, chunk)?;
-        }
+        db::submissions::insert_many(conn, &subs, &revisions, &events)?;
         done += n;
         batches.step(conn, n)?;
     }
@@ -441,31 +348,38 @@ pub fn generate(
                 &id[..4]
             );
             if let Some(at) = answered {
-                replies.push(ReplyRow {
-                    question_id: id.clone(),
+                replies.push(NewReply {
+                    question_id: id.clone().into(),
                     body: format!(
                         "Trả lời: về {}, đề nghị liên hệ bộ phận một cửa.",
                         pick(&mut rng, TOPICS)
-                    ),
-                    unit_code: unit.clone(),
+                    )
+                    .into(),
+                    unit_code: unit.clone().map(Into::into),
                     author: "user:demo-officer".into(),
                     created_at: at,
                 });
             }
-            qs.push(QuestionRow {
-                search_text: index_text(&format!("{title} {body}")),
-                id,
-                tracking_code: code,
+            qs.push(NewQuestion {
+                search_text: index_text(&format!("{title} {body}")).into(),
+                id: id.into(),
+                tracking_code: code.into(),
                 access_key_hash: "demo".into(),
-                title,
-                body,
-                category_code: Some(categories[rng.random_range(0..categories.len())].clone()),
-                unit_code: unit,
-                asker_name: name,
+                title: title.into(),
+                body: body.into(),
+                category_code: Some(
+                    categories[rng.random_range(0..categories.len())]
+                        .clone()
+                        .into(),
+                ),
+                unit_code: unit.map(Into::into),
+                asker_name: name.into(),
                 asker_email: Some("demo@example.vn".into()),
                 asker_phone: None,
+                asker_address: None,
+                asker_organization: None,
                 publish_consent: consent,
-                status: status.as_str().into(),
+                status: status.as_str(),
                 received_at: received,
                 due_at: due,
                 answered_at: answered,
@@ -478,8 +392,7 @@ pub fn generate(
                 updated_at: answered.unwrap_or(received),
             });
         }
-        insert_batch!(conn, questions::table, &qs)?;
-        insert_batch!(conn, question_replies::table, &replies)?;
+        db::questions::insert_many(conn, &qs, &replies)?;
         done += n;
         batches.step(conn, n)?;
     }

@@ -1,5 +1,7 @@
 //! Submissions, their revisions and their workflow events.
 
+use std::borrow::Cow;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -9,8 +11,12 @@ use super::{search, DbBackend, DbConnection};
 use crate::domain::content::{search_text, Attachment};
 use crate::domain::submission::{Action, Status};
 
+mod insert;
+
 pub use super::page::After;
 pub use crate::domain::submission::{Content, Submission};
+pub(crate) use insert::insert_rows;
+pub use insert::{insert, insert_many, NewEvent, NewRevision, NewSubmission, ROWS_PER_STATEMENT};
 
 /// A submission as stored, without its search text.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -135,125 +141,6 @@ impl Revision {
     }
 }
 
-fn insert_revision(
-    conn: &mut DbConnection,
-    id: &str,
-    version: i32,
-    content: &Content,
-    author: &str,
-    at: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::insert_into(submission_revisions::table)
-        .values((
-            submission_revisions::submission_id.eq(id),
-            submission_revisions::version.eq(version),
-            submission_revisions::category_code.eq(&content.category),
-            submission_revisions::title.eq(&content.title),
-            submission_revisions::summary.eq(&content.summary),
-            submission_revisions::body.eq(&content.body),
-            submission_revisions::source_ref.eq(&content.source_ref),
-            submission_revisions::source_url.eq(&content.source_url),
-            submission_revisions::event_date.eq(content.event_date),
-            submission_revisions::attachments.eq(attachments_json(&content.attachments)?),
-            submission_revisions::author.eq(author),
-            submission_revisions::created_at.eq(at),
-        ))
-        .execute(conn)
-        .map(drop)
-}
-
-/// One workflow step to record.
-#[derive(Debug, Clone)]
-pub struct NewEvent<'a> {
-    /// Version after the step.
-    pub version: i32,
-    /// `create` or the action's name.
-    pub action: &'a str,
-    /// Status before.
-    pub from: Option<Status>,
-    /// Status after.
-    pub to: Status,
-    /// Who.
-    pub actor: &'a str,
-    /// Note.
-    pub note: Option<&'a str>,
-    /// When.
-    pub at: NaiveDateTime,
-}
-
-fn insert_event(
-    conn: &mut DbConnection,
-    id: &str,
-    unit: &str,
-    e: &NewEvent<'_>,
-) -> QueryResult<()> {
-    diesel::insert_into(submission_events::table)
-        .values((
-            submission_events::submission_id.eq(id),
-            submission_events::unit_code.eq(unit),
-            submission_events::version.eq(e.version),
-            submission_events::action.eq(e.action),
-            submission_events::from_status.eq(e.from.map(|s| s.as_str())),
-            submission_events::to_status.eq(e.to.as_str()),
-            submission_events::actor.eq(e.actor),
-            submission_events::note.eq(e.note),
-            submission_events::created_at.eq(e.at),
-        ))
-        .execute(conn)
-        .map(drop)
-}
-
-/// Inserts a new submission at version 1, with its first revision and its creation event.
-/// The caller runs this in a transaction.
-pub fn insert(
-    conn: &mut DbConnection,
-    id: &str,
-    unit: &str,
-    content: &Content,
-    status: Status,
-    author: &str,
-    at: NaiveDateTime,
-) -> QueryResult<()> {
-    let submitted_at = (status == Status::Submitted).then_some(at);
-    diesel::insert_into(submissions::table)
-        .values((
-            submissions::id.eq(id),
-            submissions::unit_code.eq(unit),
-            submissions::category_code.eq(&content.category),
-            submissions::title.eq(&content.title),
-            submissions::summary.eq(&content.summary),
-            submissions::body.eq(&content.body),
-            submissions::source_ref.eq(&content.source_ref),
-            submissions::source_url.eq(&content.source_url),
-            submissions::event_date.eq(content.event_date),
-            submissions::attachments.eq(attachments_json(&content.attachments)?),
-            submissions::status.eq(status.as_str()),
-            submissions::version.eq(1),
-            submissions::author.eq(author),
-            submissions::search_text.eq(content_search_text(content)),
-            submissions::created_at.eq(at),
-            submissions::updated_at.eq(at),
-            submissions::submitted_at.eq(submitted_at),
-            submissions::published_at.eq(None::<NaiveDateTime>),
-        ))
-        .execute(conn)?;
-    insert_revision(conn, id, 1, content, author, at)?;
-    insert_event(
-        conn,
-        id,
-        unit,
-        &NewEvent {
-            version: 1,
-            action: "create",
-            from: None,
-            to: status,
-            actor: author,
-            note: None,
-            at,
-        },
-    )
-}
-
 fn content_search_text(content: &Content) -> String {
     search_text(
         &content.title,
@@ -306,7 +193,15 @@ pub fn update_content(
     if n == 0 {
         return Ok(false);
     }
-    insert_revision(conn, id, expected_version + 1, content, author, at)?;
+    diesel::insert_into(submission_revisions::table)
+        .values(&NewRevision::of(
+            id,
+            expected_version + 1,
+            content,
+            author,
+            at,
+        )?)
+        .execute(conn)?;
     Ok(true)
 }
 
@@ -346,20 +241,19 @@ pub fn apply_transition(
     if n == 0 {
         return Ok(false);
     }
-    insert_event(
-        conn,
-        &current.id,
-        &current.unit,
-        &NewEvent {
+    diesel::insert_into(submission_events::table)
+        .values(&NewEvent {
+            submission_id: current.id.as_str().into(),
+            unit_code: current.unit.as_str().into(),
             version,
             action: action.as_str(),
-            from: Some(current.status),
-            to,
-            actor,
-            note,
-            at,
-        },
-    )?;
+            from_status: Some(current.status.as_str()),
+            to_status: to.as_str(),
+            actor: actor.into(),
+            note: note.map(Cow::from),
+            created_at: at,
+        })
+        .execute(conn)?;
     Ok(true)
 }
 

@@ -1,15 +1,20 @@
 //! Citizen questions and their replies.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
+use super::page::{newest_first_after, After};
 use super::schema::{question_replies, questions};
-use super::submissions::After;
 use super::{search, DbBackend, DbConnection};
 use crate::domain::question::{self as rules, Status};
+
+mod insert;
+
+pub use insert::{insert_many, insert_new_code, NewQuestion, NewReply};
 
 /// A question as stored, without its search text.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -164,43 +169,6 @@ pub struct Reply {
     pub created_at: NaiveDateTime,
 }
 
-/// Inserts a new question unless its tracking code is taken; whether it was inserted.
-pub fn insert_new_code(
-    conn: &mut DbConnection,
-    q: &Question,
-    search_text: &str,
-) -> QueryResult<bool> {
-    let insert = diesel::insert_into(questions::table)
-        .values((
-            questions::id.eq(&q.id),
-            questions::tracking_code.eq(&q.tracking_code),
-            questions::access_key_hash.eq(&q.access_key_hash),
-            questions::title.eq(&q.title),
-            questions::body.eq(&q.body),
-            questions::category_code.eq(&q.category),
-            questions::unit_code.eq(&q.unit),
-            questions::asker_name.eq(&q.asker.name),
-            questions::asker_email.eq(&q.asker.email),
-            questions::asker_phone.eq(&q.asker.phone),
-            questions::asker_address.eq(&q.asker.address),
-            questions::asker_organization.eq(&q.asker.organization),
-            questions::publish_consent.eq(q.publish_consent),
-            questions::status.eq(q.status.as_str()),
-            questions::search_text.eq(search_text),
-            questions::received_at.eq(q.received_at),
-            questions::due_at.eq(q.due_at),
-            questions::updated_at.eq(q.updated_at),
-        ))
-        .on_conflict(questions::tracking_code)
-        .do_nothing();
-    // The multi-backend query builder has no ON CONFLICT; each backend's has.
-    let inserted = match conn {
-        DbConnection::Pg(c) => insert.execute(c)?,
-        DbConnection::Sqlite(c) => insert.execute(c)?,
-    };
-    Ok(inserted == 1)
-}
-
 /// One question by id.
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Question>> {
     questions::table
@@ -353,13 +321,13 @@ pub fn add_reply(
         return Ok(false);
     }
     diesel::insert_into(question_replies::table)
-        .values((
-            question_replies::question_id.eq(&question.id),
-            question_replies::body.eq(body),
-            question_replies::unit_code.eq(unit),
-            question_replies::author.eq(author),
-            question_replies::created_at.eq(at),
-        ))
+        .values(&NewReply {
+            question_id: question.id.as_str().into(),
+            body: body.into(),
+            unit_code: unit.map(Cow::from),
+            author: author.into(),
+            created_at: at,
+        })
         .execute(conn)?;
     Ok(true)
 }
@@ -473,19 +441,9 @@ pub fn list(
     after: Option<&After>,
     limit: i64,
 ) -> QueryResult<Vec<Question>> {
-    let mut query = filtered(conn, filter, false)?;
-    if let Some(after) = after {
-        query = query.filter(
-            questions::received_at
-                .lt(after.at)
-                .or(questions::received_at
-                    .eq(after.at)
-                    .and(questions::id.lt(after.id.clone()))),
-        );
-    }
+    let query = filtered(conn, filter, false)?;
     rows_into(
-        query
-            .order((questions::received_at.desc(), questions::id.desc()))
+        newest_first_after!(query, questions::received_at, questions::id, after)
             .limit(limit)
             .select(QuestionRow::as_select())
             .load(conn)?,
@@ -503,19 +461,9 @@ pub fn list_published(
         status: Some(Status::Published),
         ..filter.clone()
     };
-    let mut query = filtered(conn, &published, true)?;
-    if let Some(after) = after {
-        query = query.filter(
-            questions::published_at
-                .lt(after.at)
-                .or(questions::published_at
-                    .eq(after.at)
-                    .and(questions::id.lt(after.id.clone()))),
-        );
-    }
+    let query = filtered(conn, &published, true)?;
     rows_into(
-        query
-            .order((questions::published_at.desc(), questions::id.desc()))
+        newest_first_after!(query, questions::published_at, questions::id, after)
             .limit(limit)
             .select(QuestionRow::as_select())
             .load(conn)?,
