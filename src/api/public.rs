@@ -97,23 +97,22 @@ pub async fn list_articles(
     query: Query<ArticleQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let limit = page_limit(query.limit)?;
-    let after = parse_after(query.cursor.as_deref())?;
-    let filter = filter_of(
-        query.unit,
-        Some(Status::Published),
-        query.category,
-        query.from,
-        query.to,
-        query.q.as_deref(),
-    )?;
-    let search = ArticleSearch {
-        filter,
-        after,
-        limit,
+    let search = || {
+        Ok(ArticleSearch {
+            limit: page_limit(query.limit)?,
+            after: parse_after(query.cursor.as_deref())?,
+            filter: filter_of(
+                query.unit,
+                Some(Status::Published),
+                query.category,
+                query.from,
+                query.to,
+                query.q.as_deref(),
+            )?,
+        })
     };
-    let body = service::article_page(&state, req.uri().to_string(), search, |mut items| {
-        let next = split_page(&mut items, limit, |last| {
+    let render = |mut items: Vec<_>, limit| {
+        let next = split_page(&mut items, limit, |last: &service::Submission| {
             after_cursor(last.published_at.unwrap_or(last.updated_at), &last.id)
         });
         let page = Page {
@@ -123,8 +122,8 @@ pub async fn list_articles(
         Ok(web::Bytes::from(
             serde_json::to_vec(&page).map_err(anyhow::Error::from)?,
         ))
-    })
-    .await?;
+    };
+    let body = service::article_page(&state, req.uri().to_string(), search, render).await?;
     Ok(HttpResponse::Ok()
         .content_type(actix_web::http::header::ContentType::json())
         .body(body))

@@ -25,23 +25,28 @@ pub struct ArticleSearch {
 }
 
 /// The answer for the public page `key`: from the public cache when this page was answered
-/// recently, else `render`ed from the articles of `search` (`limit + 1` of them, so that the
-/// renderer sees whether more follow) and kept, unless content was published or unpublished
-/// meanwhile. The cache keeps exactly the bytes answered.
+/// recently, else `render`ed from the articles that `search` reads (its `limit + 1` of them,
+/// so that the renderer sees whether more follow) and kept, unless content was published or
+/// unpublished meanwhile. The query is read only on a miss: a cached page costs one lookup.
+/// The cache keeps exactly the bytes answered.
 pub async fn article_page(
     state: &AppState,
     key: String,
-    search: ArticleSearch,
-    render: impl FnOnce(Vec<Submission>) -> Result<Bytes, ApiError>,
+    search: impl FnOnce() -> Result<ArticleSearch, ApiError>,
+    render: impl FnOnce(Vec<Submission>, usize) -> Result<Bytes, ApiError>,
 ) -> Result<Bytes, ApiError> {
     if let Some(body) = state.public_cache.get(&key) {
         return Ok(body);
     }
     let generation = state.public_cache.generation();
-    let items = match search.filter {
+    let ArticleSearch {
+        filter,
+        after,
+        limit,
+    } = search()?;
+    let items = match filter {
         None => Vec::new(),
         Some(filter) => {
-            let ArticleSearch { after, limit, .. } = search;
             state
                 .read(move |conn| {
                     Ok(store::list_published(
@@ -54,7 +59,7 @@ pub async fn article_page(
                 .await?
         }
     };
-    let body = render(items)?;
+    let body = render(items, limit)?;
     state.public_cache.put(key, body.clone(), generation);
     Ok(body)
 }
