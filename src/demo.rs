@@ -4,11 +4,10 @@
 use std::time::Instant;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
-use diesel::connection::TransactionManager;
-use diesel::Connection;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use crate::db::bulk::BulkLoad;
 use crate::db::questions::{NewQuestion, NewReply};
 use crate::db::submissions::{NewEvent, NewRevision, NewSubmission};
 use crate::db::{self, DbConnection};
@@ -85,33 +84,6 @@ pub struct Generated {
     pub seconds: f64,
 }
 
-/// Commits every [`PER_TRANSACTION`] rows.
-struct Transactions {
-    rows: usize,
-}
-
-impl Transactions {
-    fn begin(conn: &mut DbConnection) -> anyhow::Result<Self> {
-        <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?;
-        Ok(Self { rows: 0 })
-    }
-
-    fn step(&mut self, conn: &mut DbConnection, rows: usize) -> anyhow::Result<()> {
-        self.rows += rows;
-        if self.rows >= PER_TRANSACTION {
-            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
-            <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?;
-            self.rows = 0;
-        }
-        Ok(())
-    }
-
-    fn finish(self, conn: &mut DbConnection) -> anyhow::Result<()> {
-        <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
-        Ok(())
-    }
-}
-
 fn pick<'a>(rng: &mut StdRng, items: &'a [&'a str]) -> &'a str {
     items[rng.random_range(0..items.len())]
 }
@@ -135,15 +107,6 @@ pub fn generate(
     seed: u64,
 ) -> anyhow::Result<Generated> {
     let started = Instant::now();
-    if let DbConnection::Sqlite(c) = conn {
-        // A bulk load that can be redone: no fsync per batch. The command's connection is
-        // not reused by a server.
-        // A large page cache lets index pages touched by many batches be written once.
-        diesel::connection::SimpleConnection::batch_execute(
-            c,
-            "PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;",
-        )?;
-    }
     let mut rng = StdRng::seed_from_u64(seed);
     let units: Vec<String> = db::units::list(conn, Default::default())?
         .into_iter()
@@ -166,7 +129,7 @@ pub fn generate(
         calendar,
     };
 
-    let mut batches = Transactions::begin(conn)?;
+    let mut batches = BulkLoad::start(conn, PER_TRANSACTION)?;
     let mut done = 0;
     while done < n_submissions {
         let n = BATCH.min(n_submissions - done);
@@ -191,11 +154,6 @@ pub fn generate(
         batches.step(conn, n)?;
     }
     batches.finish(conn)?;
-    if let DbConnection::Sqlite(c) = conn {
-        // Leave the rows in the database file, not in a write-ahead log of hundreds of
-        // megabytes that the service's first writes would have to copy back.
-        diesel::connection::SimpleConnection::batch_execute(c, "PRAGMA wal_checkpoint(TRUNCATE);")?;
-    }
     Ok(Generated {
         submissions: n_submissions,
         questions: n_questions,

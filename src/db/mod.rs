@@ -1,6 +1,7 @@
 //! The database: one connection type over SQLite and PostgreSQL, its pool and migrations.
 
 pub mod accounts;
+pub mod bulk;
 pub mod categories;
 pub mod error;
 pub mod holidays;

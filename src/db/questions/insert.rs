@@ -7,8 +7,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::Question;
+use crate::db::bulk::insert_rows;
 use crate::db::schema::{question_replies, questions};
-use crate::db::submissions::insert_rows;
 use crate::db::DbConnection;
 
 /// A question row as stored. `None` is stored as NULL, so that rows with and without a value

@@ -10,32 +10,7 @@ use super::{attachments_json, content_search_text, Content, Status};
 use crate::db::schema::{submission_events, submission_revisions, submissions};
 use crate::db::DbConnection;
 
-/// Rows per INSERT statement: far below the bind-parameter limits of SQLite (32,766) and
-/// PostgreSQL (65,535) at the width of these tables.
-pub const ROWS_PER_STATEMENT: usize = 500;
-
-/// Inserts rows with one multi-row statement per [`ROWS_PER_STATEMENT`] rows. The
-/// multi-backend connection builds single-row inserts only, so each backend's own connection
-/// builds the statement.
-macro_rules! insert_rows {
-    ($conn:expr, $table:expr, $rows:expr) => {{
-        let conn: &mut $crate::db::DbConnection = $conn;
-        let mut inserted = 0;
-        for chunk in $rows.chunks($crate::db::submissions::ROWS_PER_STATEMENT) {
-            inserted += match &mut *conn {
-                $crate::db::DbConnection::Pg(c) => {
-                    diesel::insert_into($table).values(chunk).execute(c)?
-                }
-                $crate::db::DbConnection::Sqlite(c) => {
-                    diesel::insert_into($table).values(chunk).execute(c)?
-                }
-            };
-        }
-        diesel::QueryResult::Ok(inserted)
-    }};
-}
-
-pub(crate) use insert_rows;
+use crate::db::bulk::insert_rows;
 
 /// A submission row as stored. `None` is stored as NULL, so that rows with and without a
 /// value go into one multi-row statement on SQLite too.

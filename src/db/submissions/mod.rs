@@ -15,8 +15,7 @@ mod insert;
 
 pub use super::page::After;
 pub use crate::domain::submission::{Content, Submission};
-pub(crate) use insert::insert_rows;
-pub use insert::{insert, insert_many, NewEvent, NewRevision, NewSubmission, ROWS_PER_STATEMENT};
+pub use insert::{insert, insert_many, NewEvent, NewRevision, NewSubmission};
 
 /// A submission as stored, without its search text.
 #[derive(Debug, Clone, Queryable, Selectable)]
