@@ -105,6 +105,11 @@ pub const DEFAULT_ADDR: &str = "0.0.0.0:8080";
 pub const DEFAULT_PUBLIC_BASE_URL: &str = "http://localhost:8080";
 
 impl Settings {
+    /// The clock the service reads: fixed when `fixed_now` is set (tests), else the system's.
+    pub fn clock(&self) -> crate::clock::Clock {
+        crate::clock::Clock::fixed_or_system(self.fixed_now)
+    }
+
     /// Reads the settings from the process environment.
     pub fn from_env() -> anyhow::Result<Self> {
         Self::from_lookup(|key| std::env::var(key).ok())

@@ -10,7 +10,6 @@ use clap::{Args, Parser, Subcommand};
 
 use portal_api::auth::password;
 use portal_api::auth::policy::Role;
-use portal_api::clock::Clock;
 use portal_api::config::Settings;
 use portal_api::domain::account::{parse_name, Username};
 use portal_api::service::accounts::{self, NewAccount};
@@ -168,13 +167,8 @@ fn create_user(args: CreateUser) -> anyhow::Result<()> {
         unit,
         display_name,
     };
-    let user = accounts::insert_user(
-        &mut conn,
-        &account,
-        &hash,
-        Clock::fixed_or_system(settings.fixed_now).now(),
-    )
-    .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
+    let user = accounts::insert_user(&mut conn, &account, &hash, settings.clock().now())
+        .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
     println!(
         "created user {} ({}) with id {}",
         user.username,

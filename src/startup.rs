@@ -18,7 +18,6 @@ use crate::auth::password::PasswordPool;
 use crate::auth::token::{random_token, TokenKeys};
 use crate::auth::AccountCache;
 use crate::cache::PublicCache;
-use crate::clock::Clock;
 use crate::config::{Environment, Settings};
 use crate::db::writer::{Writer, WriterThread};
 use crate::db::{self, DbPool};
@@ -62,7 +61,7 @@ impl Application {
             .context("cannot start the password threads")?;
         let state = web::Data::new(AppState {
             pool: pool.clone(),
-            clock: Clock::fixed_or_system(settings.fixed_now),
+            clock: settings.clock(),
             settings,
             metrics: Metrics::default(),
             tokens,
@@ -135,7 +134,7 @@ fn signing_secret(settings: &Settings) -> Vec<u8> {
 /// Runs migrations; on a new database loads the reference data and creates the first admin.
 pub fn prepare_database(pool: &DbPool, settings: &Settings) -> anyhow::Result<()> {
     let mut conn = pool.get().context("cannot get a database connection")?;
-    let now = Clock::fixed_or_system(settings.fixed_now).now();
+    let now = settings.clock().now();
     let applied = db::migrate(&mut conn)?;
     if applied > 0 {
         tracing::info!(applied, "database migrations applied");

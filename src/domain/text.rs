@@ -3,6 +3,16 @@
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
+/// Lower-case hex of the SHA-256 of `bytes`: access keys and request fingerprints are kept
+/// this way.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Folds text for accent-insensitive search: lowercase, tone and vowel marks removed, đ→d, whitespace collapsed.
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -1,8 +1,8 @@
 //! What staff do with submissions: post, edit, move through the workflow, list and read them.
 
+use crate::domain::text::sha256_hex;
 use diesel::Connection;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::db::idempotency::{self, Claim};
 use crate::db::submissions as store;
@@ -76,10 +76,6 @@ fn check_references(conn: &mut DbConnection, unit: &str, category: &str) -> Resu
     Ok(())
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Creates an item for the unit the principal may post for. With a `retry` key, a repeat of
 /// the same request within the key's lifetime answers the first answer again and creates
 /// nothing; the key is claimed and the item inserted in one unit of work, and a failed request
@@ -112,7 +108,7 @@ where
         NotPosted::Unit(why) => ApiError::invalid_field("unit", why),
     })?;
     let retry = retry.map(|(key, request)| {
-        let hash = hex(&Sha256::digest([unit.as_bytes(), b"\0", &request].concat()));
+        let hash = sha256_hex(&[unit.as_bytes(), b"\0", &request].concat());
         (key, hash)
     });
     let content =

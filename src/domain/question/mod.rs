@@ -10,7 +10,6 @@ use super::invalid::Invalid;
 use chrono::NaiveDateTime;
 use rand::seq::IndexedRandom;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 /// Where a question is.
@@ -312,10 +311,7 @@ pub fn handles_questions(role: Role) -> bool {
 
 /// Hex SHA-256 of an access key. Keys carry 256 random bits, so a fast hash is enough.
 pub fn key_hash(key: &str) -> String {
-    Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    super::text::sha256_hex(key.as_bytes())
 }
 
 /// Whether `key` is the access key whose hash is `hash`. Compared in constant time, and a key
