@@ -92,6 +92,12 @@ pub struct Settings {
     /// Where the portal's public pages are: relative links in bodies are made absolute
     /// against it.
     pub public_base_url: url::Url,
+    /// Whether webhooks may reach loopback, private, link-local and unique-local addresses.
+    pub webhook_allow_private: bool,
+    /// Seconds before each retry of a failed webhook delivery.
+    pub webhook_retry_seconds: Vec<u64>,
+    /// Webhook deliveries in flight at once, per instance.
+    pub webhook_concurrency: usize,
     /// A fixed "now" for the clock-dependent rules (deadlines, overdue). Tests set it; it is
     /// deliberately not read from the environment.
     pub fixed_now: Option<chrono::NaiveDateTime>,
@@ -228,8 +234,33 @@ impl Settings {
                 None => 30,
             },
             public_base_url,
+            webhook_allow_private: match get("PORTAL_WEBHOOK_ALLOW_PRIVATE") {
+                Some(v) => flag(&v, "PORTAL_WEBHOOK_ALLOW_PRIVATE")?,
+                None => false,
+            },
+            webhook_retry_seconds: match get("PORTAL_WEBHOOK_RETRY_SECONDS") {
+                Some(v) => crate::domain::webhook::parse_retry_schedule(&v).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "PORTAL_WEBHOOK_RETRY_SECONDS must be 1 to 20 comma-separated numbers of \
+                         seconds, each at most a week (got {v:?})"
+                    )
+                })?,
+                None => crate::domain::webhook::DEFAULT_RETRY_SECONDS.to_vec(),
+            },
+            webhook_concurrency: match get("PORTAL_WEBHOOK_CONCURRENCY") {
+                Some(v) => number(&v, "PORTAL_WEBHOOK_CONCURRENCY", 1, 1024)?,
+                None => 64,
+            },
             fixed_now: None,
         })
+    }
+}
+
+fn flag(value: &str, name: &str) -> anyhow::Result<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => bail!("{name} must be true or false (got {value:?})"),
     }
 }
 

@@ -14,6 +14,7 @@ pub mod headers;
 pub mod malloc;
 pub mod metrics;
 pub mod openapi;
+pub mod outbox;
 pub mod ratelimit;
 pub mod references;
 pub mod service;

@@ -71,6 +71,12 @@ pub fn document() -> OpenApi {
             .description(Some("Working days, holidays and deadlines"))
             .build(),
         TagBuilder::new()
+            .name("events")
+            .description(Some(
+                "Every change of state, in commit order, and the webhooks that push them",
+            ))
+            .build(),
+        TagBuilder::new()
             .name("operations")
             .description(Some("Health probes and metrics"))
             .build(),

@@ -23,6 +23,7 @@ use crate::db::writer::{Writer, WriterThread};
 use crate::db::{self, DbPool};
 use crate::error::{self, ApiError};
 use crate::metrics::Metrics;
+use crate::outbox::OutboxThread;
 use crate::ratelimit::RateLimiter;
 use crate::service::accounts;
 use crate::state::{AppState, BODY_LIMIT};
@@ -34,6 +35,7 @@ pub struct Application {
     server: Server,
     state: web::Data<AppState>,
     writer: WriterThread,
+    outbox: OutboxThread,
 }
 
 impl Application {
@@ -73,11 +75,13 @@ impl Application {
             references: crate::references::ReferenceCache::default(),
         });
         let server = serve(listener, state.clone(), workers, limits)?;
+        let outbox = OutboxThread::start(pool);
         Ok(Self {
             port,
             server,
             state,
             writer: writer_thread,
+            outbox,
         })
     }
 
@@ -99,9 +103,11 @@ impl Application {
             server,
             state,
             writer,
+            outbox,
             ..
         } = self;
         let served = server.await;
+        outbox.stop();
         writer.stop();
         let state = state.into_inner();
         // The workers drop their copies of the state as their threads end.

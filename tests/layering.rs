@@ -16,6 +16,7 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("service", &["api", "startup"]),
     ("auth", &["api", "startup", "service"]),
     ("references", &["api", "startup", "service"]),
+    ("outbox", &["api", "startup", "service", "state"]),
 ];
 
 /// Words a file of `api/` must not contain outside comments: SQL and transactions live below.

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod calendar;
 pub mod clients;
+pub mod events;
 pub mod extract;
 pub mod health;
 pub mod obligations;
@@ -75,7 +76,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(calendar::list_holidays)
             .service(calendar::put_holiday)
             .service(calendar::delete_holiday)
-            .service(calendar::deadline),
+            .service(calendar::deadline)
+            .service(events::list_events),
     )
     .service(health::live)
     .service(health::ready)

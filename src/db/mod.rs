@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod bulk;
 pub mod categories;
 pub mod error;
+pub mod events;
 pub mod holidays;
 pub mod idempotency;
 pub mod login_failures;

@@ -211,8 +211,87 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    events (row_id) {
+        row_id -> BigInt,
+        id -> Text,
+        seq -> Nullable<BigInt>,
+        #[sql_name = "type"]
+        kind -> Text,
+        occurred_at -> Timestamp,
+        unit_code -> Nullable<Text>,
+        subject_kind -> Text,
+        subject_id -> Text,
+        data -> Text,
+    }
+}
+
+diesel::table! {
+    event_marks (kind, subject_id) {
+        #[sql_name = "type"]
+        kind -> Text,
+        subject_id -> Text,
+        marked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    event_cursors (name) {
+        name -> Text,
+        seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        url -> Text,
+        events -> Text,
+        unit_code -> Nullable<Text>,
+        description -> Nullable<Text>,
+        secret -> Text,
+        enabled -> Bool,
+        owner -> Nullable<Text>,
+        failing_since -> Nullable<Timestamp>,
+        disabled_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        webhook_id -> Text,
+        event_id -> Text,
+        event_type -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        lease_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> BigInt,
+        delivery_id -> BigInt,
+        webhook_id -> Text,
+        attempt -> Integer,
+        attempted_at -> Timestamp,
+        http_status -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        duration_ms -> BigInt,
+        next_attempt_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(submissions -> units (unit_code));
 diesel::joinable!(submissions -> categories (category_code));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
@@ -228,5 +307,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     submission_events,
     idempotency_keys,
     questions,
-    question_replies
+    question_replies,
+    events,
+    event_marks,
+    event_cursors,
+    webhooks,
+    webhook_deliveries,
+    webhook_attempts
 );

@@ -9,9 +9,11 @@
 use chrono::{Datelike, Days, NaiveDate};
 use diesel::Connection;
 
+use crate::db::events::record;
 use crate::db::holidays::{self, NewHoliday};
 use crate::domain::calendar::{local_date, Deadline, HolidayKind};
 use crate::error::ApiError;
+use crate::service::events;
 use crate::state::AppState;
 
 pub use crate::db::holidays::Holiday;
@@ -100,6 +102,7 @@ pub async fn put_holiday(
                 let stored = holidays::find(conn, date)?.ok_or_else(|| {
                     ApiError::Internal(anyhow::anyhow!("holiday vanished after put"))
                 })?;
+                record(conn, &events::holiday(date, Some(&stored), now))?;
                 Ok((created, stored))
             })
         })
@@ -110,8 +113,17 @@ pub async fn put_holiday(
 
 /// Removes the exception of `date`; not found when there was none.
 pub async fn delete_holiday(state: &AppState, date: NaiveDate) -> Result<(), ApiError> {
+    let now = state.now();
     let removed = state
-        .write(move |conn| Ok(holidays::delete(conn, date)?))
+        .write(move |conn| {
+            conn.transaction(|conn| {
+                let removed = holidays::delete(conn, date)?;
+                if removed {
+                    record(conn, &events::holiday(date, None, now))?;
+                }
+                Ok(removed)
+            })
+        })
         .await?;
     state.references.invalidate();
     if removed {

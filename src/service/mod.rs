@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod calendar;
 pub mod clients;
+pub mod events;
 pub mod health;
 pub mod login;
 pub mod obligations;

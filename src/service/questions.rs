@@ -5,6 +5,7 @@ use chrono::{Datelike, NaiveDateTime};
 use diesel::Connection;
 
 use crate::auth::token::random_token;
+use crate::db::events::{forget, record, record_all};
 use crate::db::holidays;
 use crate::db::questions::{self as store, Asker, Filter};
 use crate::db::submissions::After;
@@ -12,6 +13,7 @@ use crate::db::DbConnection;
 use crate::domain::access::{Principal, Role};
 use crate::domain::calendar::local_date;
 use crate::domain::content::{index_text, query_terms};
+use crate::domain::events::EventType;
 use crate::domain::question::{
     self as rules, answer_days, check_rating, first_reply_working_days, key_hash, key_opens,
     normalize_tracking_code, opening_status, step_note, step_unit, tracking_code, Action, Actor,
@@ -19,6 +21,7 @@ use crate::domain::question::{
 };
 use crate::error::ApiError;
 use crate::references::check_unit;
+use crate::service::events;
 use crate::state::AppState;
 
 /// Who asks, as checked at the door.
@@ -117,9 +120,20 @@ pub async fn ask(state: &AppState, new: NewQuestion) -> Result<Asked, ApiError> 
     let question = state
         .insert_one(move |conn| {
             // A code already given is passed over by the insert itself; another is drawn.
+            // The event is recorded first and taken back if the question is not stored: on
+            // SQLite a failed insert undoes only itself (on PostgreSQL the whole group is
+            // rolled back), and this work runs without a savepoint of its own.
             for _ in 0..TRACKING_CODE_ATTEMPTS {
-                if store::insert_new_code(conn, &question, &folded)? {
-                    return Ok(question);
+                let event =
+                    events::question(EventType::QuestionAsked, &question, "citizen", None, now);
+                record(conn, &event)?;
+                match store::insert_new_code(conn, &question, &folded) {
+                    Ok(true) => return Ok(question),
+                    Ok(false) => forget(conn, &event.id)?,
+                    Err(e) => {
+                        let _ = forget(conn, &event.id);
+                        return Err(e.into());
+                    }
                 }
                 question.tracking_code = tracking_code(received_on.year());
             }
@@ -174,22 +188,37 @@ pub async fn rate(
     let key = key.ok_or_else(not_tracked)?;
     let score = check_rating(score).map_err(|why| ApiError::invalid_field("score", why))?;
     let now = state.now();
-    // One conditional UPDATE on a pooled connection, as before: a rating touches one row and
-    // needs no ordering with other writes.
+    // Through the writer: the rating and its event are one unit of work.
     state
-        .read(move |conn| {
-            let q = opened(conn, &code, &key)?;
-            if !store::rate(conn, &q.id, score, comment.as_deref(), now)? {
-                let q = store::find(conn, &q.id)?.ok_or_else(|| ApiError::not_found("Question"))?;
-                return Err(ApiError::Conflict(if q.rating_score.is_some() {
-                    "This answer has been rated already".into()
-                } else {
-                    "There is no answer to rate yet".into()
-                }));
-            }
-            store::find_with_replies(conn, &q.id)?.ok_or_else(|| ApiError::not_found("Question"))
+        .write(move |conn| {
+            conn.transaction(|conn| rate_on(conn, &code, &key, score, comment.as_deref(), now))
         })
         .await
+}
+
+/// Rates the question the code and key open, with its event.
+fn rate_on(
+    conn: &mut DbConnection,
+    code: &str,
+    key: &str,
+    score: i32,
+    comment: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<WithReplies, ApiError> {
+    let q = opened(conn, code, key)?;
+    if !store::rate(conn, &q.id, score, comment, now)? {
+        let q = store::find(conn, &q.id)?.ok_or_else(|| ApiError::not_found("Question"))?;
+        return Err(ApiError::Conflict(if q.rating_score.is_some() {
+            "This answer has been rated already".into()
+        } else {
+            "There is no answer to rate yet".into()
+        }));
+    }
+    let (q, replies) =
+        store::find_with_replies(conn, &q.id)?.ok_or_else(|| ApiError::not_found("Question"))?;
+    let event = events::question(EventType::QuestionRated, &q, "citizen", None, now);
+    record(conn, &event)?;
+    Ok((q, replies))
 }
 
 /// Filters of a staff list, in domain terms.
@@ -337,8 +366,17 @@ pub async fn reply(
                 if !store::add_reply(conn, &q, &body, unit.as_deref(), author, now, days)? {
                     return Err(changed_meanwhile());
                 }
+                let first = q.answered_at.is_none();
                 let (q, replies) = store::find_with_replies(conn, &q.id)?
                     .ok_or_else(|| ApiError::not_found("Question"))?;
+                let kind = if first {
+                    EventType::QuestionAnswered
+                } else {
+                    EventType::QuestionReplied
+                };
+                let role = principal.role.as_str();
+                let event = events::question(kind, &q, role, replies.last(), now);
+                record_all(conn, &[event])?;
                 Ok((q, replies, actor))
             })
         })
@@ -392,6 +430,13 @@ pub async fn take_step(
                 }
                 let (q, replies) = store::find_with_replies(conn, &q.id)?
                     .ok_or_else(|| ApiError::not_found("Question"))?;
+                let kind = match action {
+                    Action::Assign => EventType::QuestionAssigned,
+                    Action::Reject => EventType::QuestionRejected,
+                    Action::Publish | Action::Reply => EventType::QuestionPublished,
+                };
+                let event = events::question(kind, &q, principal.role.as_str(), None, now);
+                record(conn, &event)?;
                 Ok((q, replies, actor))
             })
         })

@@ -10,10 +10,13 @@ use std::collections::BTreeSet;
 use diesel::Connection;
 
 use crate::db::categories::{self, CategoryChanges, NewCategory};
+use crate::db::events::record;
 use crate::db::units::{self, NewUnit, UnitChanges};
 use crate::db::DbConnection;
+use crate::domain::events::EventType;
 use crate::domain::reference::{successor_refusal, CategoryCode, UnitCode, UnitKind};
 use crate::error::ApiError;
+use crate::service::events;
 use crate::state::AppState;
 
 pub use crate::db::categories::Category;
@@ -81,9 +84,11 @@ pub async fn create_unit(state: &AppState, unit: NewUnitInput) -> Result<Unit, A
                         updated_at: now,
                     },
                 )?;
-                units::find(conn, code)?.ok_or_else(|| {
+                let created = units::find(conn, code)?.ok_or_else(|| {
                     ApiError::Internal(anyhow::anyhow!("unit vanished after insert"))
-                })
+                })?;
+                record(conn, &events::unit(EventType::UnitCreated, &created, now))?;
+                Ok(created)
             })
         })
         .await?;
@@ -153,7 +158,15 @@ pub async fn change_unit(
                     _ => {}
                 }
                 units::update(conn, &code, &changes)?;
-                units::find(conn, &code)?.ok_or_else(|| ApiError::not_found("Unit"))
+                let changed =
+                    units::find(conn, &code)?.ok_or_else(|| ApiError::not_found("Unit"))?;
+                let kind = if current.active && !changed.active {
+                    EventType::UnitDeactivated
+                } else {
+                    EventType::UnitUpdated
+                };
+                record(conn, &events::unit(kind, &changed, now))?;
+                Ok(changed)
             })
         })
         .await?;

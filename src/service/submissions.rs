@@ -4,10 +4,12 @@ use crate::domain::text::sha256_hex;
 use diesel::Connection;
 use serde::Serialize;
 
+use crate::db::events::record_all;
 use crate::db::idempotency::{self, Claim};
 use crate::db::submissions as store;
 use crate::db::{self, DbConnection};
 use crate::domain::access::{handles_submissions, Principal, Role};
+use crate::domain::events::EventType;
 use crate::domain::submission::{
     self as workflow, check_content, initial_status, parse_idempotency_key, posting_unit,
     step_note, Action, Actor, Content, ContentChange, FieldRefusal, IfMatch, NotPosted, Refusal,
@@ -15,6 +17,7 @@ use crate::domain::submission::{
 };
 use crate::error::{ApiError, FieldError};
 use crate::references::check_unit;
+use crate::service::events;
 use crate::state::AppState;
 
 pub use crate::db::page::After;
@@ -118,6 +121,7 @@ where
         .submission_actor(&unit)
         .ok_or(ApiError::Forbidden)?;
     let subject = principal.subject.clone();
+    let role = principal.role;
     let now = state.now();
     state
         .insert(move |conn| {
@@ -142,6 +146,23 @@ where
                 store::insert(conn, &id, &unit, &content, status, &subject, now)?;
                 let submission = store::find(conn, &id)?
                     .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("submission vanished")))?;
+                let mut news = vec![events::submission(
+                    EventType::SubmissionCreated,
+                    &submission,
+                    role,
+                    None,
+                    now,
+                )];
+                if submission.status == Status::Submitted {
+                    news.push(events::submission(
+                        EventType::SubmissionSubmitted,
+                        &submission,
+                        role,
+                        None,
+                        now,
+                    ));
+                }
+                record_all(conn, &news)?;
                 let response = answer(submission, actor);
                 if let Some((key, _)) = &retry {
                     let body = serde_json::to_string(&response).map_err(anyhow::Error::from)?;
@@ -275,6 +296,7 @@ pub async fn update(
     )
     .map_err(refused_fields)?;
     let subject = principal.subject.clone();
+    let role = principal.role;
     let now = state.now();
     let updated = state
         .write(move |conn| {
@@ -294,7 +316,12 @@ pub async fn update(
                 )? {
                     return Err(ApiError::PreconditionFailed);
                 }
-                store::find(conn, &current.id)?.ok_or_else(|| ApiError::not_found("Submission"))
+                let updated = store::find(conn, &current.id)?
+                    .ok_or_else(|| ApiError::not_found("Submission"))?;
+                let event =
+                    events::submission(EventType::SubmissionUpdated, &updated, role, None, now);
+                record_all(conn, &[event])?;
+                Ok(updated)
             })
         })
         .await?;
@@ -334,6 +361,7 @@ pub async fn transition(
         step_note(action, note.as_deref()).map_err(|why| ApiError::invalid_field("note", why))?;
     let was_published = current.status == Status::Published;
     let subject = principal.subject.clone();
+    let role = principal.role;
     let now = state.now();
     let updated = state
         .write(move |conn| {
@@ -356,7 +384,12 @@ pub async fn transition(
                         invalid_transition(latest.status, action, actor)
                     });
                 }
-                store::find(conn, &current.id)?.ok_or_else(|| ApiError::not_found("Submission"))
+                let updated = store::find(conn, &current.id)?
+                    .ok_or_else(|| ApiError::not_found("Submission"))?;
+                let kind = events::submission_step(action);
+                let event = events::submission(kind, &updated, role, note.as_deref(), now);
+                record_all(conn, &[event])?;
+                Ok(updated)
             })
         })
         .await?;

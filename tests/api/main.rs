@@ -7,6 +7,7 @@ mod auth;
 mod calendar;
 mod concurrency;
 mod errors;
+mod events;
 mod headers;
 mod health;
 mod helpers;
