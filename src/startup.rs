@@ -75,7 +75,7 @@ impl Application {
             references: crate::references::ReferenceCache::default(),
         });
         let server = serve(listener, state.clone(), workers, limits)?;
-        let outbox = OutboxThread::start(pool);
+        let outbox = OutboxThread::start(pool, &state.settings);
         Ok(Self {
             port,
             server,

@@ -9,7 +9,11 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::thread;
 use std::time::Duration;
 
+use crate::clock::Clock;
+use crate::config::Settings;
 use crate::db::{self, DbPool};
+
+mod timed;
 
 /// How often the outbox looks for new work when it is idle.
 pub const POLL: Duration = Duration::from_millis(100);
@@ -22,11 +26,16 @@ pub struct OutboxThread {
 
 impl OutboxThread {
     /// Starts the outbox thread.
-    pub fn start(pool: DbPool) -> Self {
+    pub fn start(pool: DbPool, settings: &Settings) -> Self {
+        let context = Context {
+            pool,
+            clock: settings.clock(),
+            timed: timed::Schedule::default(),
+        };
         let (stop, stopped) = mpsc::sync_channel::<()>(1);
         let thread = thread::Builder::new()
             .name("outbox".into())
-            .spawn(move || run(pool, stopped))
+            .spawn(move || run(context, stopped))
             .expect("start the outbox thread");
         Self { stop, thread }
     }
@@ -40,9 +49,16 @@ impl OutboxThread {
     }
 }
 
-fn run(pool: DbPool, stop: Receiver<()>) {
+/// What the outbox works with.
+struct Context {
+    pool: DbPool,
+    clock: Clock,
+    timed: timed::Schedule,
+}
+
+fn run(mut context: Context, stop: Receiver<()>) {
     loop {
-        let busy = round(&pool);
+        let busy = round(&mut context);
         let wait = if busy { Duration::ZERO } else { POLL };
         match stop.recv_timeout(wait) {
             Err(RecvTimeoutError::Timeout) => {}
@@ -52,14 +68,16 @@ fn run(pool: DbPool, stop: Receiver<()>) {
 }
 
 /// One round; whether there was work (so the next round starts at once).
-fn round(pool: &DbPool) -> bool {
-    let mut conn = match pool.get() {
+fn round(context: &mut Context) -> bool {
+    let mut conn = match context.pool.get() {
         Ok(conn) => conn,
         Err(e) => {
             tracing::warn!(error = %e, "the outbox has no database connection");
             return false;
         }
     };
+    let now = context.clock.now();
+    context.timed.run_if_due(&mut conn, now);
     match db::events::sequence(&mut conn) {
         Ok(n) => n > 0,
         Err(e) => {
