@@ -1,8 +1,10 @@
 //! A small closed-loop HTTP load generator for `bench/run.sh`.
 //!
 //! `load URL [--method M] [--body JSON] [--header "Name: value"]... [--connections N]
-//! [--seconds S] [--warmup S]` keeps N requests in flight for S seconds after a warm-up and
-//! prints one JSON line: requests, statuses, throughput, and p50/p99/max latency.
+//! [--seconds S] [--warmup S] [--rate R]` keeps N requests in flight for S seconds after a
+//! warm-up and prints one JSON line: requests, statuses, throughput, and p50/p99/max latency.
+//! With `--rate`, the connections together start R requests a second, each on its schedule,
+//! instead of as many as they can.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -17,6 +19,7 @@ struct Options {
     connections: usize,
     seconds: f64,
     warmup: f64,
+    rate: Option<f64>,
 }
 
 fn options() -> Result<Options, String> {
@@ -29,6 +32,7 @@ fn options() -> Result<Options, String> {
         connections: 64,
         seconds: 10.0,
         warmup: 2.0,
+        rate: None,
     };
     while let Some(flag) = args.next() {
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
@@ -42,6 +46,7 @@ fn options() -> Result<Options, String> {
             "--connections" => o.connections = value.parse().map_err(|_| "bad connections")?,
             "--seconds" => o.seconds = value.parse().map_err(|_| "bad seconds")?,
             "--warmup" => o.warmup = value.parse().map_err(|_| "bad warmup")?,
+            "--rate" => o.rate = Some(value.parse().map_err(|_| "bad rate")?),
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -55,16 +60,27 @@ async fn run(
     record: bool,
 ) -> (Vec<u32>, BTreeMap<u16, u64>) {
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..o.connections {
+    // Each connection's interval between starts, when a rate is asked for.
+    let interval = o
+        .rate
+        .map(|r| Duration::from_secs_f64(o.connections as f64 / r.max(0.001)));
+    for n in 0..o.connections {
         let client = client.clone();
         let url = o.url.clone();
         let method = o.method.clone();
         let body = o.body.clone();
         let headers = o.headers.clone();
+        let count = o.connections as f64;
         tasks.spawn(async move {
             let mut latencies = Vec::new();
             let mut statuses: BTreeMap<u16, u64> = BTreeMap::new();
+            // Spread the connections' schedules over one interval.
+            let mut next = interval.map(|i| Instant::now() + i.mul_f64(n as f64 / count));
             while Instant::now() < until {
+                if let (Some(at), Some(i)) = (next.as_mut(), interval) {
+                    tokio::time::sleep_until((*at).into()).await;
+                    *at += i;
+                }
                 let mut req = client.request(method.clone(), &url);
                 for (k, v) in &headers {
                     req = req.header(k, v);

@@ -1,14 +1,13 @@
 //! The events feed: every change, in commit order, for integrators to follow and catch up.
 
 use actix_web::{get, web};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::extract::Query;
 use crate::api::page::{split_page, Page};
 use crate::auth::Principal;
-use crate::domain::events::Event;
+use crate::domain::events::{occurred_time, Event};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::service::events::{self as service, FeedQuery};
 use crate::state::AppState;
@@ -69,8 +68,9 @@ pub struct EventResponse {
     #[serde(rename = "type")]
     #[schema(rename = "type", example = "submission.published")]
     pub kind: String,
-    /// When it happened (UTC).
-    pub occurred_at: DateTime<Utc>,
+    /// When it happened: UTC, to the millisecond.
+    #[schema(value_type = String, format = DateTime, example = "2026-03-02T01:02:03.123Z")]
+    pub occurred_at: String,
     /// The unit whose business it is, if any.
     pub unit: Option<String>,
     /// What it is about.
@@ -89,7 +89,7 @@ impl From<Event> for EventResponse {
             id: event.id,
             seq: Some(seq),
             kind: event.kind.as_str().to_string(),
-            occurred_at: event.occurred_at.and_utc(),
+            occurred_at: occurred_time(event.occurred_at),
             unit: event.unit,
             subject: EventSubject {
                 kind: event.subject_kind.as_str().to_string(),

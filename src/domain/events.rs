@@ -112,6 +112,12 @@ pub fn wire_time(at: NaiveDateTime) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// When an event occurred, as it is sent: UTC to the millisecond, `Z`.
+pub fn occurred_time(at: NaiveDateTime) -> String {
+    DateTime::<Utc>::from_naive_utc_and_offset(at, Utc)
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 /// An event about to be recorded, in the transaction of the change it reports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
@@ -181,7 +187,7 @@ pub fn to_json(seq: Option<i64>, event: &NewEvent) -> Value {
         "id": event.id,
         "seq": seq,
         "type": event.kind.as_str(),
-        "occurred_at": wire_time(event.occurred_at),
+        "occurred_at": occurred_time(event.occurred_at),
         "unit": event.unit,
         "subject": {"kind": event.subject_kind.as_str(), "id": event.subject_id},
         "data": event.data,
@@ -257,7 +263,7 @@ mod tests {
         let v = to_json(Some(7), &e);
         assert_eq!(v["seq"], 7);
         assert_eq!(v["type"], "question.asked");
-        assert_eq!(v["occurred_at"], "2026-03-02T01:02:03Z");
+        assert_eq!(v["occurred_at"], "2026-03-02T01:02:03.000Z");
         assert_eq!(v["subject"], json!({"kind": "question", "id": "q1"}));
         assert_eq!(v["data"], json!({"title": "Hỏi"}));
         assert!(e.id.starts_with("evt_") && e.id.len() == 36);
