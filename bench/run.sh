@@ -10,7 +10,9 @@
 #   - POST /api/v1/questions (rate limit raised) and POST /api/v1/submissions by an API client,
 #     checking afterwards that every acknowledged write is in the database,
 #   - the quarterly report of every quarter in both windows, before and after those writes,
-#   - the two public pages again from an instance with the page cache off.
+#   - the two public pages again from an instance with the page cache off,
+#   - webhooks, to the local receiver of examples/webhook_sink.rs: a backlog of 20,000 events
+#     draining, and the delay from question to delivery with questions arriving at 1,000/s.
 # It writes the figures into bench/RESULTS.md, with the service's peak memory.
 # Needs curl, python3, and sqlite3 or psql. PostgreSQL: PORTAL_BENCH_POSTGRES_URL (default
 # postgres://postgres@127.0.0.1:5432/postgres); the database portal_bench is recreated.
@@ -25,7 +27,8 @@ password=bench-password-1
 out=target/bench/$backend
 mkdir -p "$out"
 
-cargo build --release --quiet --bin portal-api --example hello --example load
+cargo build --release --quiet --bin portal-api --example hello --example load \
+  --example webhook_sink
 bin=target/release/portal-api
 load=target/release/examples/load
 
@@ -54,10 +57,13 @@ fi
 
 HELLO_ADDR=127.0.0.1:18199 target/release/examples/hello &
 hello=$!
-PORTAL_ADDR=127.0.0.1:$port PORTAL_QUESTIONS_PER_MINUTE=1000000 \
+sink_port=18197
+target/release/examples/webhook_sink "127.0.0.1:$sink_port" &
+sink=$!
+PORTAL_ADDR=127.0.0.1:$port PORTAL_QUESTIONS_PER_MINUTE=1000000 PORTAL_WEBHOOK_ALLOW_PRIVATE=true \
   PORTAL_DB_POOL_SIZE=${BENCH_POOL:-16} "$bin" serve &
 pid=$!
-trap 'kill $pid $hello 2>/dev/null || true' EXIT
+trap 'kill $pid $hello $sink 2>/dev/null || true' EXIT
 ready() { # port
   for _ in $(seq 1 150); do
     curl -fs "http://127.0.0.1:$1/health/ready" >/dev/null && return
@@ -139,6 +145,50 @@ if [ "$backend" = postgres ]; then
   fi
   quarters "$out/quarters-after-autovacuum.txt"
 fi
+
+# Webhooks. A backlog: 20,000 events put in the log in one transaction behind the service's
+# back, as after a burst, and the time until the receiver has them all.
+backlog=20000
+sink_stats() { curl -fs "http://127.0.0.1:$sink_port/stats"; }
+wait_sink() { # count seconds
+  for _ in $(seq 1 $(($2 * 20))); do
+    [ "$(sink_stats | field received)" -ge "$1" ] && return
+    sleep 0.05
+  done
+}
+hook=$(curl -fs "$api/webhooks" -H "authorization: Bearer $admin_token" -H 'content-type: application/json' \
+  -d "{\"url\":\"http://127.0.0.1:$sink_port/hook\",\"events\":[\"*\"]}" | field id)
+curl -fs -X DELETE "http://127.0.0.1:$sink_port/stats"
+echo "measuring a backlog of $backlog events..." >&2
+backlog_started=$(date +%s%3N)
+case "$backend" in
+  sqlite)
+    last=$(sqlite3 target/bench/run.db 'SELECT COALESCE(MAX(seq), 0) FROM events')
+    sqlite3 target/bench/run.db "PRAGMA busy_timeout = 10000; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL \
+      SELECT i + 1 FROM n WHERE i < $backlog) INSERT INTO events (id, seq, type, occurred_at, unit_code, \
+      subject_kind, subject_id, data) SELECT printf('evt_bench%023d', i), $last + i, 'unit.updated', \
+      strftime('%Y-%m-%d %H:%M:%f', 'now'), 'so-noi-vu', 'unit', 'so-noi-vu', '{\"bench\":true}' FROM n" ;;
+  postgres)
+    psql "$url" -qc "INSERT INTO events (id, type, occurred_at, unit_code, subject_kind, subject_id, data) \
+      SELECT 'evt_bench' || lpad(i::text, 23, '0'), 'unit.updated', now() AT TIME ZONE 'UTC', 'so-noi-vu', \
+      'unit', 'so-noi-vu', '{\"bench\":true}' FROM generate_series(1, $backlog) i" ;;
+esac
+wait_sink "$backlog" 300
+sink_stats > "$out/backlog.json"
+echo "{\"started_ms\": $backlog_started, \"events\": $backlog}" > "$out/backlog-start.json"
+cat "$out/backlog.json" >&2
+# Questions arriving at 1,000 a second, the webhook subscribed to question.asked: the delay
+# from each event's time to its arrival.
+curl -fs -X PATCH "$api/webhooks/$hook" -H "authorization: Bearer $admin_token" \
+  -H 'content-type: application/json' -d '{"events":["question.asked"]}' > /dev/null
+curl -fs -X DELETE "http://127.0.0.1:$sink_port/stats"
+measure questions-paced "$connections" 0 "$api/questions" --method POST --body "$question" --rate 1000 \
+  --seconds 20
+paced=$(python3 -c "import json; print(json.load(open('$out/questions-paced.json'))['statuses'].get('201', 0))")
+wait_sink "$paced" 120
+sink_stats > "$out/paced.json"
+cat "$out/paced.json" >&2
+
 peak_kib=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 
 # The public pages again from a second instance with the page cache off: every request then
@@ -146,7 +196,7 @@ peak_kib=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 PORTAL_ADDR=127.0.0.1:$((port + 1)) PORTAL_PUBLIC_CACHE_MS=0 \
   PORTAL_DB_POOL_SIZE=${BENCH_POOL:-16} "$bin" serve &
 uncached=$!
-trap 'kill $pid $hello $uncached 2>/dev/null || true' EXIT
+trap 'kill $pid $hello $sink $uncached 2>/dev/null || true' EXIT
 ready $((port + 1))
 kill "$pid"
 uncached_api="http://127.0.0.1:$((port + 1))/api/v1"
@@ -195,6 +245,15 @@ for name, when in (("quarters", "on the generated data"),
     secs = sorted(float(t[2]) for t in times)
     lines += [f"- quarterly report, each quarter of 2024–2025 in both windows ({len(secs)} reports, one at a time), {when}: "
               f"fastest {secs[0]*1000:.0f} ms, median {secs[len(secs)//2]*1000:.0f} ms, slowest {secs[-1]*1000:.0f} ms"]
+if os.path.exists(f"{out}/backlog.json"):
+    b, start, p, paced = load("backlog"), load("backlog-start"), load("paced"), load("questions-paced")
+    took = (b["last_ms"] - start["started_ms"]) / 1000
+    lines += [f"- webhooks, a backlog of {start['events']:,} events in the log: all {b['received']:,} received "
+              f"({b['distinct']:,} distinct) in {took:.1f} s, {b['received'] / took:,.0f} deliveries/s",
+              f"- webhooks, POST /questions paced at 1,000/s for 20 s ({paced['rps']:.0f}/s reached, "
+              f"{paced['statuses'].get('201', 0)} acknowledged, p99 {paced['p99_ms']:.1f} ms) with a webhook on "
+              f"question.asked: {p['received']} delivered ({p['distinct']} distinct); delay from the event to its "
+              f"arrival p50 {p['delay_p50_ms']} ms, p99 {p['delay_p99_ms']} ms, max {p['delay_max_ms']} ms"]
 lines += [""]
 section = "\n".join(lines) + "\n"
 path = "bench/RESULTS.md"
