@@ -2,10 +2,16 @@
 
 use actix_web::App;
 use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::path::{
+    HttpMethod, OperationBuilder, Parameter, ParameterBuilder, ParameterIn, PathItem,
+};
+use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::tag::TagBuilder;
-use utoipa::openapi::{InfoBuilder, OpenApi, Ref, RefOr};
+use utoipa::openapi::{
+    InfoBuilder, ObjectBuilder, OpenApi, PathsBuilder, Ref, RefOr, Required, Type,
+};
 use utoipa_actix_web::AppExt;
 
 use crate::api;
@@ -77,6 +83,13 @@ pub fn document() -> OpenApi {
             ))
             .build(),
         TagBuilder::new()
+            .name("webhooks")
+            .description(Some(
+                "URLs that receive every event as it happens, signed with their secret \
+                 (the `event` webhook of this document describes the request they receive)",
+            ))
+            .build(),
+        TagBuilder::new()
             .name("operations")
             .description(Some("Health probes and metrics"))
             .build(),
@@ -95,7 +108,84 @@ pub fn document() -> OpenApi {
         ),
     );
     add_common_responses(&mut doc);
+    doc.webhooks = Some(
+        PathsBuilder::new()
+            .path("event", PathItem::new(HttpMethod::Post, event_delivery()))
+            .build(),
+    );
     doc
+}
+
+fn header(name: &str, description: &str, example: &str) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Header)
+        .required(Required::True)
+        .description(Some(description))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .example(Some(example.into()))
+        .build()
+}
+
+/// The request a webhook receives for each event (Standard Webhooks).
+fn event_delivery() -> OperationBuilder {
+    OperationBuilder::new()
+        .tag("webhooks")
+        .operation_id(Some("event"))
+        .summary(Some("An event, sent to every webhook subscribed to it"))
+        .description(Some(
+            "Each event a webhook subscribes to (of its unit, or of every unit) is sent as a \
+             `POST` of the event's JSON, as the events feed lists it, to the webhook's URL, \
+             following the Standard Webhooks specification. Redirects are not followed.\n\n\
+             **Verifying it.** Take the bytes after `whsec_` in the webhook's secret, base64 \
+             decoded, as the key; compute the HMAC-SHA256 of \
+             `{webhook-id}.{webhook-timestamp}.{body}` (the body exactly as received); encode it \
+             in base64 and compare it, in constant time, with each space-separated signature \
+             of `webhook-signature` after its `v1,` prefix. Refuse a timestamp more than 5 \
+             minutes from your clock.\n\n\
+             **Retries.** A 2xx answer within 10 seconds is a delivery; anything else (another \
+             status, no answer in time, no connection) is retried after 5 s, 5 min, 30 min, \
+             2 h, 5 h, 10 h and 10 h (`PORTAL_WEBHOOK_RETRY_SECONDS`), then the delivery is \
+             marked failed. A webhook whose deliveries have all failed for 5 days is disabled, \
+             with a `webhook.disabled` event. Delivery is at least once: de-duplicate by \
+             `webhook-id`, and catch up after downtime with `GET /api/v1/events?after_seq=`.",
+        ))
+        .parameter(header(
+            "webhook-id",
+            "The event's id; the same in every retry of its delivery: de-duplicate by it",
+            "evt_5f0c6a3e9d2b4f7a8c1e2d3b4a5f6e7d",
+        ))
+        .parameter(header(
+            "webhook-timestamp",
+            "When this attempt was sent, in Unix seconds",
+            "1767225600",
+        ))
+        .parameter(header(
+            "webhook-signature",
+            "`v1,` and the base64 HMAC-SHA256, keyed with the secret's decoded bytes, of \
+             `{webhook-id}.{webhook-timestamp}.{body}`",
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+        ))
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .description(Some("The event"))
+                .required(Some(Required::True))
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("EventResponse")))
+                        .build(),
+                )
+                .build(),
+        ))
+        .response(
+            "2XX",
+            Response::new("Delivered: a 2xx answer within 10 seconds"),
+        )
+        .response(
+            "default",
+            Response::new("Not delivered: any other answer, or none within 10 seconds, is retried"),
+        )
 }
 
 fn problem_response(description: &str) -> RefOr<Response> {

@@ -15,6 +15,7 @@ pub mod reference;
 pub mod stats;
 pub mod submissions;
 pub mod users;
+pub mod webhooks;
 
 pub use page::{page_limit, split_page, Cursor, Page, DEFAULT_LIMIT, MAX_LIMIT};
 
@@ -77,7 +78,14 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(calendar::put_holiday)
             .service(calendar::delete_holiday)
             .service(calendar::deadline)
-            .service(events::list_events),
+            .service(events::list_events)
+            .service(webhooks::create_webhook)
+            .service(webhooks::list_webhooks)
+            .service(webhooks::get_webhook)
+            .service(webhooks::update_webhook)
+            .service(webhooks::delete_webhook)
+            .service(webhooks::list_deliveries)
+            .service(webhooks::test_webhook),
     )
     .service(health::live)
     .service(health::ready)

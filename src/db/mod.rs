@@ -17,6 +17,7 @@ pub mod seed;
 pub mod stats;
 pub mod submissions;
 pub mod units;
+pub mod webhooks;
 pub mod writer;
 
 use std::path::{Path, PathBuf};

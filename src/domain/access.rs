@@ -203,6 +203,64 @@ impl Principal {
     }
 }
 
+/// Which webhooks a principal manages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookScope {
+    /// Every webhook, for any unit or all of them: an admin.
+    All,
+    /// Its own, which receive only its unit's events: an agency portal's API client.
+    Own {
+        /// The client's subject (`client:<client_id>`), stored as the webhooks' owner.
+        owner: String,
+        /// The unit the client is bound to.
+        unit: String,
+    },
+}
+
+/// Which webhooks a principal (`subject`, `role`, `unit`) manages; `None`: none at all. People
+/// other than admins have no webhooks: an officer's unit is followed by its portal's client.
+pub fn webhook_scope(subject: &str, role: Role, unit: Option<&str>) -> Option<WebhookScope> {
+    match (role, unit) {
+        (Role::Admin, _) => Some(WebhookScope::All),
+        (Role::Officer, Some(unit)) if subject.starts_with("client:") => Some(WebhookScope::Own {
+            owner: subject.to_string(),
+            unit: unit.to_string(),
+        }),
+        _ => None,
+    }
+}
+
+impl Principal {
+    /// Which webhooks this principal manages (see [`webhook_scope`]).
+    pub fn webhook_scope(&self) -> Option<WebhookScope> {
+        webhook_scope(&self.subject, self.role, self.unit.as_deref())
+    }
+}
+
+#[cfg(test)]
+mod webhook_scope_tests {
+    use super::*;
+
+    #[test]
+    fn admins_manage_every_webhook_and_api_clients_their_own() {
+        assert_eq!(
+            webhook_scope("user:1", Role::Admin, None),
+            Some(WebhookScope::All)
+        );
+        assert_eq!(
+            webhook_scope("client:pc_1", Role::Officer, Some("a")),
+            Some(WebhookScope::Own {
+                owner: "client:pc_1".into(),
+                unit: "a".into()
+            })
+        );
+        assert_eq!(webhook_scope("user:2", Role::Officer, Some("a")), None);
+        assert_eq!(webhook_scope("user:3", Role::Editor, None), None);
+        assert_eq!(webhook_scope("user:4", Role::Viewer, None), None);
+        assert_eq!(webhook_scope("client:pc_2", Role::Officer, None), None);
+    }
+}
+
 #[cfg(test)]
 mod unit_scope_tests {
     use super::*;

@@ -14,3 +14,4 @@ pub mod questions;
 pub mod reference;
 pub mod report;
 pub mod submissions;
+pub mod webhooks;

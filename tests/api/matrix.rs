@@ -115,6 +115,8 @@ struct World {
     question: String,
     code: String,
     key: String,
+    /// A webhook of the client's.
+    webhook: String,
     counter: AtomicUsize,
 }
 
@@ -143,6 +145,7 @@ impl World {
             question: String::new(),
             code: String::new(),
             key: String::new(),
+            webhook: String::new(),
             counter: AtomicUsize::new(0),
             app,
         };
@@ -164,6 +167,7 @@ impl World {
         )
         .await;
         (world.question, world.code, world.key) = (question, code, key);
+        world.webhook = world.webhook().await;
         world
     }
 
@@ -203,6 +207,18 @@ impl World {
         let path = format!("/api/v1/submissions/{id}/transitions");
         let body = j!({"action": action});
         json(self.app.post_as(&self.editor, &path, &body).await, 200).await;
+    }
+
+    /// A new webhook of the client's: its id.
+    async fn webhook(&self) -> String {
+        let made = json(
+            self.app
+                .post_as(&self.client, "/api/v1/webhooks", &webhook_body())
+                .await,
+            201,
+        )
+        .await;
+        made["id"].as_str().unwrap().to_string()
     }
 
     /// A new question for the owning unit: (id, tracking code, access key).
@@ -429,6 +445,14 @@ impl World {
             ("POST", "/api/v1/users/{id}/unlock") => {
                 call(format!("/api/v1/users/{}/unlock", self.viewer_id), None)
             }
+            ("POST", "/api/v1/webhooks") => call(path.into(), Some(webhook_body())),
+            ("DELETE", "/api/v1/webhooks/{id}") => {
+                call(format!("/api/v1/webhooks/{}", self.webhook().await), None)
+            }
+            (_, p) if p.starts_with("/api/v1/webhooks/{id}") => call(
+                p.replace("{id}", &self.webhook),
+                (method == "PATCH").then(|| j!({"description": format!("Mô tả {n}")})),
+            ),
             (_, p) if !p.contains('{') => call(path.into(), None),
             _ => panic!("no request is written for {method} {path}"),
         }
@@ -471,6 +495,11 @@ fn question_body() -> Value {
         "asker": {"name": "Trần Thị Bình", "email": "binh@example.vn"},
         "publish_consent": true
     })
+}
+
+/// A webhook to a public address given as an IP literal, so no name has to resolve.
+fn webhook_body() -> Value {
+    j!({"url": "https://203.0.113.10/hooks/portal", "events": ["*"]})
 }
 
 fn obligation_body() -> Value {
