@@ -8,7 +8,6 @@ use std::collections::HashSet;
 
 use chrono::NaiveDateTime;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
-use diesel::dsl::{exists, not};
 use diesel::prelude::*;
 
 use super::events::{mark_once, record};
@@ -52,26 +51,22 @@ impl DueQuestion {
 pub type DueKey = (NaiveDateTime, String);
 
 /// Questions in `status` due from `from` (or any time) up to, not including, `before`, after
-/// `after` in (due time, id) order, for which `kind` was not yet emitted: at most `limit`, in
-/// that order.
+/// `after` in (due time, id) order: at most `limit`, in that order.
 ///
-/// Reads one range of the (status, due time) index and one marks lookup per row.
-pub fn unmarked_due(
+/// One range of the (status, due time) index, whatever the statistics say: which of them were
+/// already emitted is asked by id ([`marked_among`]), not joined, so a planner that misjudges
+/// how many marks there are cannot compare every question with every mark.
+pub fn due_between(
     conn: &mut DbConnection,
-    kind: EventType,
     status: Status,
     from: Option<NaiveDateTime>,
     before: NaiveDateTime,
     after: Option<&DueKey>,
     limit: i64,
 ) -> Result<Vec<DueQuestion>, DbError> {
-    let marked = event_marks::table
-        .filter(event_marks::kind.eq(kind.as_str()))
-        .filter(event_marks::subject_id.eq(questions::id));
     let mut query = questions::table
         .filter(questions::status.eq(status.as_str()))
         .filter(questions::due_at.lt(before))
-        .filter(not(exists(marked)))
         .order((questions::due_at.asc(), questions::id.asc()))
         .limit(limit)
         .select(DueQuestion::as_select())
@@ -113,7 +108,8 @@ pub fn obligation_lives(conn: &mut DbConnection) -> Result<Vec<ObligationLife>, 
         .load(conn)?)
 }
 
-/// Of `subjects`, those for which `kind` was already emitted.
+/// Of `subjects`, those for which `kind` was already emitted: primary-key lookups, in lists
+/// of at most 500.
 pub fn marked_among(
     conn: &mut DbConnection,
     kind: EventType,

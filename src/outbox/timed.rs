@@ -36,8 +36,12 @@ use crate::domain::question::Status;
 /// Working days before the due day from which an unanswered question is due soon.
 const DUE_SOON_WORKING_DAYS: u32 = 3;
 
-/// Questions read per query; a round reads at most about this many.
+/// Questions read per query.
 const BATCH: i64 = 500;
+
+/// Questions a round reads at most, when none of them needs an event (after a restart the
+/// walk over overdue questions goes again over those found before).
+const ROUND_READS: usize = 10 * BATCH as usize;
 
 /// Obligation periods checked per round.
 const PERIOD_BATCH: usize = 100;
@@ -119,12 +123,14 @@ impl Sweep {
     }
 }
 
-/// What a part of a sweep left.
-enum Progress {
-    /// The step has more to do.
-    More,
-    /// The step is done.
-    StepDone,
+/// What a part of a sweep did.
+struct Progress {
+    /// Rows read.
+    read: usize,
+    /// Events recorded.
+    recorded: usize,
+    /// Whether the step is done.
+    done: bool,
 }
 
 impl Schedule {
@@ -153,26 +159,31 @@ impl Schedule {
         }
     }
 
-    /// Runs steps of the sweep until one has more to do than a round takes, or the sweep ends.
+    /// Runs parts of the sweep until one records events or [`ROUND_READS`] rows were read,
+    /// or the sweep ends: a round writes one transaction at most.
     fn advance(&mut self, conn: &mut DbConnection, now: NaiveDateTime) -> Result<(), DbError> {
+        let mut read = 0;
         while let Some(sweep) = self.sweep.as_mut() {
             let progress = match sweep.step {
                 Step::DueSoon(status) => due_soon(conn, sweep, status, now)?,
                 Step::Overdue(status) => overdue(conn, sweep, status, self.overdue_before, now)?,
                 Step::Periods => periods_missed(conn, sweep, now)?,
             };
-            if let Progress::More = progress {
-                return Ok(());
-            }
-            if sweep.step == Step::Overdue(Status::Assigned) {
-                self.overdue_before = Some(sweep.now);
-            }
-            match sweep.step.next() {
-                Some(step) => {
-                    sweep.step = step;
-                    sweep.after = None;
+            read += progress.read;
+            if progress.done {
+                if sweep.step == Step::Overdue(Status::Assigned) {
+                    self.overdue_before = Some(sweep.now);
                 }
-                None => self.sweep = None,
+                match sweep.step.next() {
+                    Some(step) => {
+                        sweep.step = step;
+                        sweep.after = None;
+                    }
+                    None => self.sweep = None,
+                }
+            }
+            if progress.recorded > 0 || read >= ROUND_READS {
+                break;
             }
         }
         Ok(())
@@ -210,27 +221,15 @@ fn due_soon(
     status: Status,
     now: NaiveDateTime,
 ) -> Result<Progress, DbError> {
+    let range = (Some(sweep.now), sweep.due_soon_before);
+    let (calendar, asked) = (&sweep.calendar, sweep.now);
     let kind = EventType::QuestionDueSoon;
-    let found = db::timed::unmarked_due(
-        conn,
-        kind,
-        status,
-        Some(sweep.now),
-        sweep.due_soon_before,
-        sweep.after.as_ref(),
-        BATCH,
-    )?;
-    let events: Vec<NewEvent> = found
-        .iter()
-        .map(|q| {
-            question_event(kind, q, now).with(
-                "working_days_left",
-                working_days_left(&sweep.calendar, sweep.now, q.due_at),
-            )
-        })
-        .collect();
-    emit(conn, &events, now)?;
-    Ok(walked(sweep, &found))
+    questions_batch(conn, &mut sweep.after, kind, status, range, now, |e, q| {
+        e.with(
+            "working_days_left",
+            working_days_left(calendar, asked, q.due_at),
+        )
+    })
 }
 
 /// Emits `question.overdue` for one batch of questions in `status`, due from `from` on.
@@ -241,38 +240,57 @@ fn overdue(
     from: Option<NaiveDateTime>,
     now: NaiveDateTime,
 ) -> Result<Progress, DbError> {
+    let range = (from, sweep.now);
     let kind = EventType::QuestionOverdue;
-    let found = db::timed::unmarked_due(
-        conn,
-        kind,
-        status,
-        from,
-        sweep.now,
-        sweep.after.as_ref(),
-        BATCH,
-    )?;
-    let events: Vec<NewEvent> = found.iter().map(|q| question_event(kind, q, now)).collect();
-    emit(conn, &events, now)?;
-    Ok(walked(sweep, &found))
+    questions_batch(conn, &mut sweep.after, kind, status, range, now, |e, _| e)
 }
 
-/// Moves the walk past a batch of questions; whether more may follow.
-fn walked(sweep: &mut Sweep, found: &[DueQuestion]) -> Progress {
-    match found.last() {
-        Some(last) if found.len() as i64 >= BATCH => {
-            sweep.after = Some(last.key());
-            Progress::More
-        }
-        _ => Progress::StepDone,
-    }
+/// Reads the batch of questions in `status` due in `range` (from, if any, up to before) that
+/// follows `after`, moving `after` past it, and emits `kind` for those not yet marked, `more`
+/// adding to each event's data.
+fn questions_batch(
+    conn: &mut DbConnection,
+    after: &mut Option<DueKey>,
+    kind: EventType,
+    status: Status,
+    range: (Option<NaiveDateTime>, NaiveDateTime),
+    now: NaiveDateTime,
+    more: impl Fn(NewEvent, &DueQuestion) -> NewEvent,
+) -> Result<Progress, DbError> {
+    let (from, before) = range;
+    let found = db::timed::due_between(conn, status, from, before, after.as_ref(), BATCH)?;
+    let ids: Vec<String> = found.iter().map(|q| q.id.clone()).collect();
+    let marked = db::timed::marked_among(conn, kind, &ids)?;
+    let events: Vec<NewEvent> = found
+        .iter()
+        .filter(|q| !marked.contains(&q.id))
+        .map(|q| more(question_event(kind, q, now), q))
+        .collect();
+    let recorded = emit(conn, kind, &events, now)?;
+    *after = found.last().map(DueQuestion::key);
+    Ok(Progress {
+        read: found.len(),
+        recorded,
+        done: (found.len() as i64) < BATCH,
+    })
 }
 
-fn emit(conn: &mut DbConnection, events: &[NewEvent], now: NaiveDateTime) -> Result<(), DbError> {
+/// Records events not yet emitted for their subjects; how many were recorded.
+fn emit(
+    conn: &mut DbConnection,
+    kind: EventType,
+    events: &[NewEvent],
+    now: NaiveDateTime,
+) -> Result<usize, DbError> {
     let recorded = db::timed::emit_once(conn, events, now)?;
     if recorded > 0 {
-        tracing::info!(recorded, "time-driven events recorded");
+        tracing::info!(
+            kind = kind.as_str(),
+            recorded,
+            "time-driven events recorded"
+        );
     }
-    Ok(())
+    Ok(recorded)
 }
 
 /// The periods of an obligation to check on `today`: closed before today, after the
@@ -321,11 +339,11 @@ fn periods_missed(
         .collect();
     let obligations = db::obligations::list(conn, None)?;
     let mut candidates: Vec<(&Obligation, Period)> = Vec::new();
-    let mut progress = Progress::StepDone;
+    let mut done = true;
     for o in obligations.iter().filter(|o| o.id >= sweep.next_obligation) {
         if candidates.len() >= PERIOD_BATCH {
             sweep.next_obligation = o.id;
-            progress = Progress::More;
+            done = false;
             break;
         }
         if let Some(life) = lives.get(&o.id) {
@@ -336,6 +354,7 @@ fn periods_missed(
             );
         }
     }
+    let read = candidates.len();
     let subjects: Vec<String> = candidates
         .iter()
         .map(|(o, p)| period_subject(o, p))
@@ -396,8 +415,12 @@ fn periods_missed(
             )
         })
         .collect();
-    emit(conn, &events, now)?;
-    Ok(progress)
+    let recorded = emit(conn, kind, &events, now)?;
+    Ok(Progress {
+        read,
+        recorded,
+        done,
+    })
 }
 
 #[cfg(test)]
