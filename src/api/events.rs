@@ -61,7 +61,7 @@ pub struct EventResponse {
     /// `submission.rejected`, `submission.published`, `submission.unpublished`,
     /// `question.asked`, `question.assigned`, `question.answered` (first reply),
     /// `question.replied` (later replies), `question.rejected`, `question.published`,
-    /// `question.rated`, `question.due_soon` (3 working days before `due_at`, unanswered),
+    /// `question.rated`, `question.due_soon` (unanswered, from 00:00 UTC+7 on the third working day before the due day),
     /// `question.overdue`, `unit.created`, `unit.updated`, `unit.deactivated`,
     /// `holiday.changed`, `obligation.period_missed`, `webhook.disabled`; and `webhook.test`
     /// in test deliveries only.

@@ -16,6 +16,7 @@ pub mod search;
 pub mod seed;
 pub mod stats;
 pub mod submissions;
+pub mod timed;
 pub mod units;
 pub mod webhooks;
 pub mod writer;

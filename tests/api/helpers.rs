@@ -296,6 +296,13 @@ impl TestApp {
         start(TestDb::Shared { url: self.db.url() }, &[]).await
     }
 
+    /// Another instance on the same database, its clock stopped at `now` (UTC,
+    /// `YYYY-MM-DDTHH:MM:SS`): what an instance sees later on.
+    pub async fn second_instance_at(&self, now: &str) -> TestApp {
+        let now = chrono::NaiveDateTime::parse_from_str(now, "%Y-%m-%dT%H:%M:%S").expect("a time");
+        start_with(TestDb::Shared { url: self.db.url() }, &[], Some(now)).await
+    }
+
     /// GET a path of the service.
     pub async fn get(&self, path: &str) -> Response {
         self.request(Method::GET, path, None, None).await

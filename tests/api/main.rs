@@ -20,4 +20,5 @@ mod reference;
 mod security;
 mod stats;
 mod submissions;
+mod timed_events;
 mod webhooks_admin;
