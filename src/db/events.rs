@@ -1,26 +1,90 @@
-//! The event log: recording events in the transaction of their change, numbering them in
-//! commit order, and reading them back in that order.
+//! The event log: recording events in the transaction of their change, numbered in commit
+//! order, and reading them back in that order.
 //!
-//! On SQLite one transaction writes at a time, so an event takes the next number as it is
-//! inserted. On PostgreSQL transactions commit in an order their inserts cannot know, so an
-//! event is inserted without a number, and [`sequence`] numbers the committed ones later, one
-//! instance at a time: every number it gives is above every number given before it, so a
-//! reader that remembers the last number it saw misses nothing.
+//! An event is numbered (`seq`) as it is inserted, by a transaction that holds, until it
+//! commits, the lock every numbering transaction takes: SQLite's write lock (one writer at a
+//! time), or on PostgreSQL a transaction-level advisory lock taken just before the insert.
+//! Numbers therefore increase in commit order, and a reader that remembers the last number it
+//! saw misses nothing.
+//!
+//! The group-commit writer collects the events of its jobs (see [`Collect`]) and inserts them
+//! in one statement just before the group commits: a job pays no round trip for its event, and
+//! on PostgreSQL the lock is held only for that insert and the commit.
+
+use std::cell::RefCell;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
+use super::bulk::insert_rows;
 use super::schema::{event_marks, events};
 use super::{DbConnection, DbError};
 use crate::domain::events::{Event, EventType, NewEvent, SubjectKind};
 
-/// The advisory lock that makes one PostgreSQL instance at a time number events.
-pub const SEQUENCE_LOCK: i64 = 0x0070_6f72_7461_6c01;
+/// The advisory lock a PostgreSQL transaction holds from numbering its events to its commit.
+pub const NUMBERING_LOCK: i64 = 0x0070_6f72_7461_6c01;
+
+thread_local! {
+    /// The events of the writer's group in progress on this thread, when it collects them.
+    static COLLECTED: RefCell<Option<Vec<NewEvent>>> = const { RefCell::new(None) };
+}
+
+/// The writer's collection of its group's events, on its own thread: while it is alive,
+/// [`record`] adds events to it instead of inserting them.
+pub struct Collect(());
+
+impl Collect {
+    /// Starts collecting on this thread.
+    pub fn start() -> Self {
+        COLLECTED.with(|c| *c.borrow_mut() = Some(Vec::new()));
+        Self(())
+    }
+
+    /// How many are collected: a job's events are those after the mark taken before it.
+    pub fn mark(&self) -> usize {
+        COLLECTED.with(|c| c.borrow().as_ref().map_or(0, Vec::len))
+    }
+
+    /// Drops the events after `mark`: the job that recorded them failed.
+    pub fn undo_to(&self, mark: usize) {
+        COLLECTED.with(|c| {
+            if let Some(list) = c.borrow_mut().as_mut() {
+                list.truncate(mark);
+            }
+        });
+    }
+
+    /// Inserts what was collected, numbered, in the group's transaction, and empties the
+    /// collection.
+    pub fn insert(&self, conn: &mut DbConnection) -> Result<usize, DbError> {
+        let list = COLLECTED.with(|c| c.borrow_mut().as_mut().map(std::mem::take));
+        match list {
+            Some(list) if !list.is_empty() => insert_numbered(conn, &list),
+            _ => Ok(0),
+        }
+    }
+
+    /// Forgets what was collected: the group was rolled back.
+    pub fn discard(&self) {
+        COLLECTED.with(|c| {
+            if let Some(list) = c.borrow_mut().as_mut() {
+                list.clear();
+            }
+        });
+    }
+}
+
+impl Drop for Collect {
+    fn drop(&mut self) {
+        COLLECTED.with(|c| *c.borrow_mut() = None);
+    }
+}
 
 #[derive(Insertable)]
 #[diesel(table_name = events)]
 struct Row<'a> {
+    seq: i64,
     id: &'a str,
     kind: &'a str,
     occurred_at: NaiveDateTime,
@@ -30,42 +94,54 @@ struct Row<'a> {
     data: String,
 }
 
-fn data_text(event: &NewEvent) -> String {
-    serde_json::Value::Object(event.data.clone()).to_string()
+#[derive(QueryableByName)]
+struct Bound {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    n: Option<i64>,
 }
 
-/// Records an event in the caller's transaction: it commits or rolls back with the change.
+/// Inserts events numbered after every event committed so far. The caller's transaction must
+/// commit soon after: on PostgreSQL it holds [`NUMBERING_LOCK`] until then.
+fn insert_numbered(conn: &mut DbConnection, list: &[NewEvent]) -> Result<usize, DbError> {
+    if let DbConnection::Pg(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<BigInt, _>(NUMBERING_LOCK)
+            .execute(pg)?;
+    }
+    // Read after the lock: every transaction that numbered before has committed.
+    let last: Bound = diesel::sql_query("SELECT MAX(seq) AS n FROM events").get_result(conn)?;
+    let first = last.n.unwrap_or(0) + 1;
+    let rows: Vec<Row> = list
+        .iter()
+        .zip(first..)
+        .map(|(event, seq)| Row {
+            seq,
+            id: &event.id,
+            kind: event.kind.as_str(),
+            occurred_at: event.occurred_at,
+            unit_code: event.unit.as_deref(),
+            subject_kind: event.subject_kind.as_str(),
+            subject_id: &event.subject_id,
+            data: serde_json::Value::Object(event.data.clone()).to_string(),
+        })
+        .collect();
+    Ok(insert_rows!(conn, events::table, rows)?)
+}
+
+/// Records an event in the caller's transaction: it commits or rolls back with the change. In
+/// the writer it is inserted with the group's other events just before the group commits;
+/// elsewhere at once, and the caller's transaction should then commit soon (on PostgreSQL it
+/// holds the numbering lock until it does).
 pub fn record(conn: &mut DbConnection, event: &NewEvent) -> Result<(), DbError> {
-    let data = data_text(event);
-    match conn {
-        DbConnection::Sqlite(c) => {
-            diesel::sql_query(
-                "INSERT INTO events (id, seq, type, occurred_at, unit_code, subject_kind, \
-                 subject_id, data) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events), \
-                 ?, ?, ?, ?, ?, ?)",
-            )
-            .bind::<Text, _>(&event.id)
-            .bind::<Text, _>(event.kind.as_str())
-            .bind::<Timestamp, _>(event.occurred_at)
-            .bind::<Nullable<Text>, _>(event.unit.as_deref())
-            .bind::<Text, _>(event.subject_kind.as_str())
-            .bind::<Text, _>(&event.subject_id)
-            .bind::<Text, _>(&data)
-            .execute(c)?;
+    let collected = COLLECTED.with(|c| match c.borrow_mut().as_mut() {
+        Some(list) => {
+            list.push(event.clone());
+            true
         }
-        DbConnection::Pg(c) => {
-            diesel::insert_into(events::table)
-                .values(Row {
-                    id: &event.id,
-                    kind: event.kind.as_str(),
-                    occurred_at: event.occurred_at,
-                    unit_code: event.unit.as_deref(),
-                    subject_kind: event.subject_kind.as_str(),
-                    subject_id: &event.subject_id,
-                    data,
-                })
-                .execute(c)?;
-        }
+        None => false,
+    });
+    if !collected {
+        insert_numbered(conn, std::slice::from_ref(event))?;
     }
     Ok(())
 }
@@ -73,13 +149,6 @@ pub fn record(conn: &mut DbConnection, event: &NewEvent) -> Result<(), DbError> 
 /// Records several events in the caller's transaction, in order.
 pub fn record_all(conn: &mut DbConnection, list: &[NewEvent]) -> Result<(), DbError> {
     list.iter().try_for_each(|e| record(conn, e))
-}
-
-/// Takes back an event recorded in this transaction, when the change it reported failed after
-/// it on SQLite (where a failed statement undoes only itself).
-pub fn forget(conn: &mut DbConnection, id: &str) -> Result<(), DbError> {
-    diesel::delete(events::table.filter(events::id.eq(id))).execute(conn)?;
-    Ok(())
 }
 
 /// Marks that the time-driven event `kind` was emitted for `subject_id`, in the caller's
@@ -118,55 +187,6 @@ pub fn marked(conn: &mut DbConnection, kind: EventType, subject_id: &str) -> Res
     Ok(n > 0)
 }
 
-#[derive(QueryableByName)]
-struct Bound {
-    #[diesel(sql_type = Nullable<BigInt>)]
-    n: Option<i64>,
-}
-
-#[derive(QueryableByName)]
-struct Locked {
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    locked: bool,
-}
-
-/// Numbers the committed events that have no number yet (PostgreSQL; on SQLite every event is
-/// numbered as it is inserted). Runs in its own transaction under an advisory lock, so that
-/// instances take turns; returns how many it numbered, 0 when another instance holds the turn.
-pub fn sequence(conn: &mut DbConnection) -> Result<usize, DbError> {
-    let DbConnection::Pg(pg) = conn else {
-        return Ok(0);
-    };
-    pg.transaction::<_, diesel::result::Error, _>(|pg| {
-        let locked: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
-            .bind::<BigInt, _>(SEQUENCE_LOCK)
-            .get_result(pg)?;
-        if !locked.locked {
-            return Ok(0);
-        }
-        // Each statement sees what committed before it began: the numbers given before this
-        // turn, and events that committed since.
-        let first: Bound =
-            diesel::sql_query("SELECT MIN(row_id) AS n FROM events WHERE seq IS NULL")
-                .get_result(pg)?;
-        let Some(first) = first.n else {
-            return Ok(0);
-        };
-        let last: Bound = diesel::sql_query("SELECT MAX(seq) AS n FROM events").get_result(pg)?;
-        // Rows below `first` that commit meanwhile wait for the next turn, which numbers
-        // above this one.
-        let offset = last.n.unwrap_or(0) - first + 1;
-        let numbered = diesel::sql_query(
-            "UPDATE events SET seq = row_id + $1 WHERE seq IS NULL AND row_id >= $2",
-        )
-        .bind::<BigInt, _>(offset)
-        .bind::<BigInt, _>(first)
-        .execute(pg)?;
-        Ok(numbered)
-    })
-    .map_err(DbError::from)
-}
-
 /// What the feed is asked for.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -179,7 +199,7 @@ pub struct Filter {
 }
 
 type EventRow = (
-    Option<i64>,
+    i64,
     String,
     String,
     NaiveDateTime,
@@ -209,7 +229,7 @@ fn to_event(row: EventRow) -> Result<Event, DbError> {
         _ => return Err(DbError::Internal("event data is not a JSON object".into())),
     };
     Ok(Event {
-        seq: seq.unwrap_or(0),
+        seq,
         event: NewEvent {
             id,
             kind,

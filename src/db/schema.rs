@@ -212,10 +212,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    events (row_id) {
-        row_id -> BigInt,
+    events (seq) {
+        seq -> BigInt,
         id -> Text,
-        seq -> Nullable<BigInt>,
         #[sql_name = "type"]
         kind -> Text,
         occurred_at -> Timestamp,

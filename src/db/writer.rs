@@ -20,6 +20,7 @@ use diesel::{Connection, QueryResult};
 use tokio::sync::oneshot;
 
 use super::error::{DbError, FromDb};
+use super::events::Collect;
 use super::{DbConnection, DbPool};
 
 /// Most jobs committed together.
@@ -43,6 +44,8 @@ trait Job: Send {
     /// statement and `careful` is false. Returns true when it failed outside a savepoint on
     /// PostgreSQL: the whole transaction is then aborted, and the group must be rolled back.
     fn run(&mut self, conn: &mut DbConnection, careful: bool) -> bool;
+    /// Whether it ran and failed (its events are then dropped).
+    fn failed(&self) -> bool;
     /// Answers the caller once the group committed or failed (the cause is logged where it
     /// happened: it names servers and databases).
     fn finish(self: Box<Self>, committed: bool);
@@ -77,6 +80,10 @@ where
         let poisoned = result.is_err() && matches!(conn, DbConnection::Pg(_));
         self.result = Some(result);
         poisoned
+    }
+
+    fn failed(&self) -> bool {
+        matches!(self.result, Some(Err(_)))
     }
 
     fn finish(self: Box<Self>, committed: bool) {
@@ -245,6 +252,8 @@ impl Writer {
 
 fn serve(pool: DbPool, queue: Receiver<Message>, hold: bool, sqlite: bool) {
     let mut held: Option<PooledConnection> = None;
+    // The events the jobs record, inserted together just before the group commits.
+    let events = Collect::start();
     // Until when every job keeps a savepoint, after one without failed and cost its group.
     let mut careful_until: Option<Instant> = None;
     let mut stopping = false;
@@ -284,6 +293,7 @@ fn serve(pool: DbPool, queue: Receiver<Message>, hold: bool, sqlite: bool) {
             }
         };
         let careful = careful_until.is_some_and(|until| Instant::now() < until);
+        let mut events_failed = false;
         let committed = match group_transaction(&mut conn, |conn| {
             let mut poisoned = false;
             for job in group.iter_mut() {
@@ -291,12 +301,30 @@ fn serve(pool: DbPool, queue: Receiver<Message>, hold: bool, sqlite: bool) {
                 if poisoned {
                     break;
                 }
+                let mark = events.mark();
                 poisoned = job.run(conn, careful);
+                if job.failed() {
+                    events.undo_to(mark);
+                }
             }
-            !poisoned
+            if poisoned {
+                return false;
+            }
+            match events.insert(conn) {
+                Ok(_) => true,
+                Err(e) => {
+                    tracing::error!(
+                        error = %e,
+                        jobs = group.len(),
+                        "recording the group's events failed"
+                    );
+                    events_failed = true;
+                    false
+                }
+            }
         }) {
             Ok(committed) => {
-                if !committed {
+                if !committed && !events_failed {
                     careful_until = Some(Instant::now() + CAREFUL_FOR);
                     tracing::warn!(
                         jobs = group.len(),
@@ -312,6 +340,7 @@ fn serve(pool: DbPool, queue: Receiver<Message>, hold: bool, sqlite: bool) {
                 false
             }
         };
+        events.discard();
         // After a failure the connection goes back to the pool, which discards it if broken.
         if hold && committed {
             held = Some(conn);

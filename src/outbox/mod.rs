@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::db::{self, DbPool};
+use crate::db::DbPool;
 
 mod timed;
 
@@ -78,11 +78,5 @@ fn round(context: &mut Context) -> bool {
     };
     let now = context.clock.now();
     context.timed.run_if_due(&mut conn, now);
-    match db::events::sequence(&mut conn) {
-        Ok(n) => n > 0,
-        Err(e) => {
-            tracing::warn!(error = %e, "numbering events failed");
-            false
-        }
-    }
+    false
 }

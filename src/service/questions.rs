@@ -5,7 +5,7 @@ use chrono::{Datelike, NaiveDateTime};
 use diesel::Connection;
 
 use crate::auth::token::random_token;
-use crate::db::events::{forget, record, record_all};
+use crate::db::events::{record, record_all};
 use crate::db::holidays;
 use crate::db::questions::{self as store, Asker, Filter};
 use crate::db::submissions::After;
@@ -120,20 +120,14 @@ pub async fn ask(state: &AppState, new: NewQuestion) -> Result<Asked, ApiError> 
     let question = state
         .insert_one(move |conn| {
             // A code already given is passed over by the insert itself; another is drawn.
-            // The event is recorded first and taken back if the question is not stored: on
-            // SQLite a failed insert undoes only itself (on PostgreSQL the whole group is
-            // rolled back), and this work runs without a savepoint of its own.
+            // The writer collects the event and inserts it with the group's others, so it
+            // costs the job no statement that could fail after the question is stored.
             for _ in 0..TRACKING_CODE_ATTEMPTS {
-                let event =
-                    events::question(EventType::QuestionAsked, &question, "citizen", None, now);
-                record(conn, &event)?;
-                match store::insert_new_code(conn, &question, &folded) {
-                    Ok(true) => return Ok(question),
-                    Ok(false) => forget(conn, &event.id)?,
-                    Err(e) => {
-                        let _ = forget(conn, &event.id);
-                        return Err(e.into());
-                    }
+                if store::insert_new_code(conn, &question, &folded)? {
+                    let event =
+                        events::question(EventType::QuestionAsked, &question, "citizen", None, now);
+                    record(conn, &event)?;
+                    return Ok(question);
                 }
                 question.tracking_code = tracking_code(received_on.year());
             }

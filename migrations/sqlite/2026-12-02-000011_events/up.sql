@@ -1,9 +1,9 @@
--- Every change of state, in the order its transaction committed (seq). On SQLite writes are
--- serialised, so an event is given its seq as it is inserted.
+-- Every change of state. seq is given as a transaction's events are inserted, just before it
+-- commits, by a writer that holds the database's write lock (SQLite) or the events advisory lock
+-- (PostgreSQL) until the commit: seq increases in commit order.
 CREATE TABLE events (
-    row_id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
-    id TEXT NOT NULL UNIQUE,
-    seq BIGINT UNIQUE,
+    seq INTEGER PRIMARY KEY NOT NULL,
+    id TEXT NOT NULL,
     type TEXT NOT NULL,
     occurred_at TIMESTAMP NOT NULL,
     unit_code TEXT,
