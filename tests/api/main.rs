@@ -20,3 +20,4 @@ mod reference;
 mod security;
 mod stats;
 mod submissions;
+mod webhooks;
