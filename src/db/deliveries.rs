@@ -9,13 +9,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Duration, NaiveDateTime};
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel::query_builder::SqlQuery;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
 
 use super::events::{self as event_log, Filter, SEQUENCE_LOCK};
-use super::schema::{webhook_attempts, webhook_deliveries, webhooks};
+use super::schema::{events as schema_events, webhook_attempts, webhook_deliveries, webhooks};
 use super::{DbConnection, DbError};
 use crate::domain::events::{self, EventType, NewEvent, SubjectKind};
 use crate::domain::webhook::DISABLE_AFTER_DAYS;
@@ -34,21 +34,24 @@ const ROWS_PER_STATEMENT: usize = 500;
 fn query(conn: &DbConnection, sql: &str) -> SqlQuery {
     match conn {
         DbConnection::Sqlite(_) => diesel::sql_query(sql),
-        DbConnection::Pg(_) => {
-            let mut out = String::with_capacity(sql.len() + 16);
-            let mut n = 0;
-            for c in sql.chars() {
-                if c == '?' {
-                    n += 1;
-                    out.push('$');
-                    out.push_str(&n.to_string());
-                } else {
-                    out.push(c);
-                }
-            }
-            diesel::sql_query(out)
+        DbConnection::Pg(_) => diesel::sql_query(numbered(sql)),
+    }
+}
+
+/// `?` placeholders as PostgreSQL numbers them.
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
         }
     }
+    out
 }
 
 /// Runs `work` in a transaction that takes the write lock at once on SQLite (a deferred one
@@ -129,11 +132,15 @@ struct Subscriber {
     id: String,
     events: Vec<String>,
     unit: Option<String>,
+    created_at: NaiveDateTime,
 }
 
 impl Subscriber {
+    /// Whether it takes the event: subscribed to its type, of its unit (if it has one), and
+    /// not from before it existed (the fan-out may be behind when a webhook is added).
     fn takes(&self, event: &NewEvent) -> bool {
-        events::subscribed(&self.events, event.kind.as_str())
+        event.occurred_at >= self.created_at
+            && events::subscribed(&self.events, event.kind.as_str())
             && self
                 .unit
                 .as_ref()
@@ -173,6 +180,28 @@ pub fn fan_out(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> Resul
         let cursor: Cursor = query(conn, "SELECT seq FROM event_cursors WHERE name = ?")
             .bind::<Text, _>(CURSOR)
             .get_result(conn)?;
+        let subscribers = subscribers(conn)?;
+        if subscribers.is_empty() {
+            // Nobody to pass them to: count them and move on, without reading their data.
+            let kinds: Vec<(Option<i64>, String)> = schema_events::table
+                .filter(schema_events::seq.gt(cursor.seq))
+                .order(schema_events::seq.asc())
+                .limit(limit)
+                .select((schema_events::seq, schema_events::kind))
+                .load(conn)?;
+            let Some(last) = kinds.last().and_then(|(seq, _)| *seq) else {
+                return Ok(FanOut::default());
+            };
+            advance(conn, last)?;
+            return Ok(FanOut {
+                events: kinds
+                    .iter()
+                    .filter_map(|(_, kind)| EventType::parse(kind))
+                    .collect(),
+                deliveries: 0,
+                more: i64::try_from(kinds.len()).unwrap_or(i64::MAX) >= limit,
+            });
+        }
         let list = event_log::list(
             conn,
             &Filter {
@@ -184,7 +213,6 @@ pub fn fan_out(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> Resul
         let Some(last) = list.last().map(|e| e.seq) else {
             return Ok(FanOut::default());
         };
-        let subscribers = subscribers(conn)?;
         let mut payloads: Vec<(usize, String)> = Vec::new();
         for (i, event) in list.iter().enumerate() {
             if subscribers.iter().any(|s| s.takes(&event.event)) {
@@ -222,10 +250,7 @@ pub fn fan_out(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> Resul
                     .execute(c)?,
             };
         }
-        query(conn, "UPDATE event_cursors SET seq = ? WHERE name = ?")
-            .bind::<BigInt, _>(last)
-            .bind::<Text, _>(CURSOR)
-            .execute(conn)?;
+        advance(conn, last)?;
         Ok(FanOut {
             events: list.iter().map(|e| e.event.kind).collect(),
             deliveries,
@@ -234,15 +259,35 @@ pub fn fan_out(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> Resul
     })
 }
 
+/// Moves the fan-out's cursor to `seq`.
+fn advance(conn: &mut DbConnection, seq: i64) -> Result<(), DbError> {
+    query(conn, "UPDATE event_cursors SET seq = ? WHERE name = ?")
+        .bind::<BigInt, _>(seq)
+        .bind::<Text, _>(CURSOR)
+        .execute(conn)?;
+    Ok(())
+}
+
 fn subscribers(conn: &mut DbConnection) -> Result<Vec<Subscriber>, DbError> {
-    let rows: Vec<(String, String, Option<String>)> = webhooks::table
+    type Row = (String, String, Option<String>, NaiveDateTime);
+    let rows: Vec<Row> = webhooks::table
         .filter(webhooks::enabled.eq(true))
-        .select((webhooks::id, webhooks::events, webhooks::unit_code))
+        .select((
+            webhooks::id,
+            webhooks::events,
+            webhooks::unit_code,
+            webhooks::created_at,
+        ))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(id, list, unit)| match serde_json::from_str(&list) {
-            Ok(events) => Some(Subscriber { id, events, unit }),
+        .filter_map(|(id, list, unit, created_at)| match serde_json::from_str(&list) {
+            Ok(events) => Some(Subscriber {
+                id,
+                events,
+                unit,
+                created_at,
+            }),
             Err(_) => {
                 tracing::warn!(webhook = %id, "a webhook's event list is not a JSON array of names");
                 None
@@ -320,7 +365,15 @@ fn claim(
         return Ok(Vec::new());
     }
     let lock = match conn {
-        DbConnection::Pg(_) => "FOR UPDATE OF d SKIP LOCKED",
+        DbConnection::Pg(pg) => {
+            // Read the due deliveries in the order of their index and stop at the limit. With
+            // statistics from before a burst (a table that had few pending rows), PostgreSQL
+            // would otherwise collect and sort every due row at each claim: measured 10-20 ms
+            // per claim with 20,000 due, against about 1 ms. It lasts until this transaction
+            // ends, and the claim is its last statement.
+            pg.batch_execute("SET LOCAL enable_sort = off")?;
+            "FOR UPDATE OF d SKIP LOCKED"
+        }
         DbConnection::Sqlite(_) => "",
     };
     let sql = format!(
@@ -450,40 +503,83 @@ pub fn settle(
     })
 }
 
-fn record(conn: &mut DbConnection, done: &[Attempted]) -> Result<Vec<bool>, DbError> {
-    let mut recorded = Vec::with_capacity(done.len());
-    let mut attempts = Vec::with_capacity(done.len());
-    for a in done {
-        let (status, next_at) = match a.next {
+impl Next {
+    /// The delivery's status and next attempt.
+    fn stored(self) -> (&'static str, Option<NaiveDateTime>) {
+        match self {
             Next::Succeeded => ("succeeded", None),
             Next::RetryAt(at) => ("pending", Some(at)),
             Next::Failed => ("failed", None),
-        };
-        let changed = query(
-            conn,
-            "UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, \
-             next_attempt_at = ?, lease_until = NULL \
-             WHERE id = ? AND attempts = ? AND status = 'pending'",
-        )
-        .bind::<Text, _>(status)
-        .bind::<Nullable<Timestamp>, _>(next_at)
-        .bind::<BigInt, _>(a.delivery_id)
-        .bind::<Integer, _>(a.claimed_attempts)
-        .execute(conn)?;
-        recorded.push(changed == 1);
-        if changed == 1 {
-            attempts.push(NewAttempt {
-                delivery_id: a.delivery_id,
-                webhook_id: &a.webhook_id,
-                attempt: a.claimed_attempts + 1,
-                attempted_at: a.attempted_at,
-                http_status: a.http_status,
-                error: a.error.as_deref(),
-                duration_ms: a.duration_ms,
-                next_attempt_at: next_at,
-            });
         }
     }
+}
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+/// Attempts recorded per UPDATE: 4 parameters each, far below both databases' limits.
+const ATTEMPTS_PER_STATEMENT: usize = 250;
+
+/// Moves each delivery on, one statement per [`ATTEMPTS_PER_STATEMENT`] attempts (a round trip
+/// per delivery would cap a PostgreSQL instance near a thousand deliveries a second), and
+/// inserts an attempt row for each delivery moved.
+fn record(conn: &mut DbConnection, done: &[Attempted]) -> Result<Vec<bool>, DbError> {
+    let mut moved: BTreeSet<i64> = BTreeSet::new();
+    for chunk in done.chunks(ATTEMPTS_PER_STATEMENT) {
+        let values = vec!["(?, ?, ?, ?)"; chunk.len()].join(", ");
+        // A delivery moves only from the state it was claimed in: if its lease ran out and
+        // another instance recorded an attempt meanwhile, this one is not recorded twice.
+        let sql = format!(
+            "WITH v (id, attempts, status, next_at) AS (VALUES {values}) \
+             UPDATE webhook_deliveries SET status = v.status, \
+             attempts = webhook_deliveries.attempts + 1, next_attempt_at = v.next_at, \
+             lease_until = NULL FROM v WHERE webhook_deliveries.id = v.id \
+             AND webhook_deliveries.attempts = v.attempts \
+             AND webhook_deliveries.status = 'pending' RETURNING webhook_deliveries.id AS id"
+        );
+        macro_rules! moved {
+            ($c:expr, $base:expr, $backend:ty) => {{
+                let mut q = $base.into_boxed::<$backend>();
+                for a in chunk {
+                    let (status, next_at) = a.next.stored();
+                    q = q
+                        .bind::<BigInt, _>(a.delivery_id)
+                        .bind::<Integer, _>(a.claimed_attempts)
+                        .bind::<Text, _>(status)
+                        .bind::<Nullable<Timestamp>, _>(next_at);
+                }
+                q.load::<Id>($c)?
+            }};
+        }
+        let base = query(conn, &sql);
+        let ids = match conn {
+            DbConnection::Pg(c) => moved!(c, base, diesel::pg::Pg),
+            DbConnection::Sqlite(c) => moved!(c, base, diesel::sqlite::Sqlite),
+        };
+        moved.extend(ids.into_iter().map(|r| r.id));
+    }
+    let recorded: Vec<bool> = done
+        .iter()
+        .map(|a| moved.contains(&a.delivery_id))
+        .collect();
+    let attempts: Vec<NewAttempt> = done
+        .iter()
+        .zip(&recorded)
+        .filter(|(_, kept)| **kept)
+        .map(|(a, _)| NewAttempt {
+            delivery_id: a.delivery_id,
+            webhook_id: &a.webhook_id,
+            attempt: a.claimed_attempts + 1,
+            attempted_at: a.attempted_at,
+            http_status: a.http_status,
+            error: a.error.as_deref(),
+            duration_ms: a.duration_ms,
+            next_attempt_at: a.next.stored().1,
+        })
+        .collect();
     for chunk in attempts.chunks(ROWS_PER_STATEMENT) {
         match conn {
             DbConnection::Pg(c) => diesel::insert_into(webhook_attempts::table)
@@ -632,4 +728,57 @@ pub fn oldest_pending(conn: &mut DbConnection) -> Result<Option<NaiveDateTime>, 
     )
     .get_result(conn)?;
     Ok(row.at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()
+    }
+
+    #[test]
+    fn a_webhook_takes_its_types_of_its_unit_from_its_creation_on() {
+        let subscriber = Subscriber {
+            id: "wh".into(),
+            events: vec!["question.asked".into()],
+            unit: Some("so-xay-dung".into()),
+            created_at: at("2026-03-02 10:00:00"),
+        };
+        let event = |kind, unit: Option<&str>, when| {
+            NewEvent::new(
+                kind,
+                at(when),
+                unit.map(str::to_string),
+                SubjectKind::Question,
+                "q1",
+            )
+        };
+        let asked = EventType::QuestionAsked;
+        assert!(subscriber.takes(&event(asked, Some("so-xay-dung"), "2026-03-02 10:00:00")));
+        assert!(!subscriber.takes(&event(asked, Some("so-noi-vu"), "2026-03-02 10:00:01")));
+        assert!(!subscriber.takes(&event(asked, None, "2026-03-02 10:00:01")));
+        assert!(!subscriber.takes(&event(
+            EventType::QuestionAnswered,
+            Some("so-xay-dung"),
+            "2026-03-02 10:00:01"
+        )));
+        assert!(!subscriber.takes(&event(asked, Some("so-xay-dung"), "2026-03-02 09:59:59")));
+        let everything = Subscriber {
+            events: vec!["*".into()],
+            unit: None,
+            ..subscriber
+        };
+        assert!(everything.takes(&event(asked, None, "2026-03-02 10:00:00")));
+        assert!(!everything.takes(&event(EventType::WebhookTest, None, "2026-03-02 10:00:00")));
+    }
+
+    #[test]
+    fn placeholders_are_numbered_for_postgresql() {
+        assert_eq!(
+            numbered("UPDATE t SET a = ? WHERE b = ? AND c IN (?, ?)"),
+            "UPDATE t SET a = $1 WHERE b = $2 AND c IN ($3, $4)"
+        );
+    }
 }

@@ -263,8 +263,8 @@ fn attempts(db: &TestDb, webhook: &str) -> Vec<AttemptRow> {
 }
 
 /// How many of a webhook's deliveries have this status.
-fn deliveries(app: &TestApp, webhook: &str, status: &str) -> i64 {
-    app.db.count(&format!(
+fn deliveries(db: &TestDb, webhook: &str, status: &str) -> i64 {
+    db.count(&format!(
         "SELECT count(*) AS n FROM webhook_deliveries \
          WHERE webhook_id = '{webhook}' AND status = '{status}'"
     ))
@@ -764,7 +764,7 @@ async fn a_disabled_webhook_gets_nothing() {
     on.until(2).await;
     until_delivered(&app.db, &on_id, "succeeded", 2).await;
     assert!(off.got().is_empty());
-    assert_eq!(deliveries(&app, &off_id, "pending"), 1);
+    assert_eq!(deliveries(&app.db, &off_id, "pending"), 1);
     assert_eq!(
         app.db.count(&format!(
             "SELECT count(*) AS n FROM webhook_deliveries WHERE webhook_id = '{off_id}'"
@@ -806,7 +806,7 @@ async fn an_endpoint_failing_for_five_days_is_disabled_with_an_event() {
         )),
         1
     );
-    assert_eq!(deliveries(&app, &failing_id, "failed"), 1);
+    assert_eq!(deliveries(&app.db, &failing_id, "failed"), 1);
     let feed = events_until(&app, &admin, "type=webhook.disabled", 1).await;
     assert_eq!(feed[0]["id"], event["id"]);
 }
@@ -860,4 +860,61 @@ async fn a_delivery_abandoned_at_shutdown_is_sent_by_the_next_instance() {
     assert_eq!(got.len(), 2);
     assert_eq!(got[0].header("webhook-id"), got[1].header("webhook-id"));
     drop(next);
+}
+
+/// Measures how fast a backlog of events drains to a local receiver (one webhook taking every
+/// event). Not part of the suite: run it alone, e.g.
+/// `PORTAL_TEST_BACKLOG=20000 cargo test --test api -- --ignored backlog --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement; run on its own"]
+async fn a_backlog_drains_to_a_local_receiver() {
+    let n: i64 = std::env::var("PORTAL_TEST_BACKLOG")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let app = spawn_app_with(&LOCAL).await;
+    let receiver = Receiver::start(&[]).await;
+    let (id, _) = insert_webhook(&app, &receiver.url(), &["*"], None);
+    let columns = "id, seq, type, occurred_at, unit_code, subject_kind, subject_id, data";
+    // After the webhook was made: a webhook gets no event from before it existed.
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(1))
+        .naive_utc()
+        .format("%Y-%m-%d %H:%M:%S");
+    app.db.execute(&match app.db {
+        TestDb::Sqlite { .. } => format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) \
+             INSERT INTO events ({columns}) SELECT printf('evt_%032d', i), i, 'unit.updated', \
+             '{at}', 'so-xay-dung', 'unit', 'so-xay-dung', \
+             '{{\"name\": \"Sở Xây dựng\"}}' FROM n"
+        ),
+        _ => format!(
+            "INSERT INTO events ({columns}) SELECT 'evt_' || lpad(i::text, 32, '0'), i, \
+             'unit.updated', '{at}', 'so-xay-dung', 'unit', 'so-xay-dung', \
+             '{{\"name\": \"Sở Xây dựng\"}}' FROM generate_series(1, {n}) i"
+        ),
+    });
+    let started = Instant::now();
+    let mut fanned_out = None;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        if fanned_out.is_none()
+            && app.db.count(&format!(
+                "SELECT count(*) AS n FROM webhook_deliveries WHERE webhook_id = '{id}'"
+            )) >= n
+        {
+            fanned_out = Some(started.elapsed());
+        }
+        if deliveries(&app.db, &id, "succeeded") >= n {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not drained in 10 minutes");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let took = started.elapsed();
+    assert_eq!(receiver.got().len(), n as usize);
+    eprintln!(
+        "backlog of {n} events: fanned out in {:.2?}, delivered in {took:.2?}: {:.0} deliveries/s",
+        fanned_out.unwrap_or(took),
+        n as f64 / took.as_secs_f64()
+    );
 }
