@@ -83,14 +83,6 @@ fn write_transaction<T>(
 }
 
 #[derive(QueryableByName)]
-struct Progress {
-    #[diesel(sql_type = BigInt)]
-    cursor: i64,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    last: Option<i64>,
-}
-
-#[derive(QueryableByName)]
 struct Locked {
     #[diesel(sql_type = Bool)]
     locked: bool,
@@ -151,22 +143,9 @@ impl Subscriber {
 /// Passes up to `limit` numbered events after the fan-out's cursor to the enabled webhooks
 /// that take them: one pending delivery each, due `now`, in one transaction with the cursor's
 /// advance. One instance at a time does it (PostgreSQL: an advisory lock, the others skip
-/// their turn; SQLite: the write lock). When no event is new it costs one read.
+/// their turn; SQLite: the write lock). It takes the write lock even when there is nothing to
+/// pass on: ask [`probe`] first.
 pub fn fan_out(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> Result<FanOut, DbError> {
-    let progress: Option<Progress> = diesel::sql_query(
-        "SELECT c.seq AS cursor, (SELECT MAX(seq) FROM events) AS last \
-         FROM event_cursors c WHERE c.name = 'webhooks'",
-    )
-    .get_result(conn)
-    .optional()?;
-    let Some(progress) = progress else {
-        return Err(DbError::Internal(
-            "the webhook fan-out has no cursor row".into(),
-        ));
-    };
-    if progress.last.is_none_or(|last| last <= progress.cursor) {
-        return Ok(FanOut::default());
-    }
     write_transaction(conn, |conn| {
         if matches!(conn, DbConnection::Pg(_)) {
             let locked: Locked = query(conn, "SELECT pg_try_advisory_xact_lock(?) AS locked")
@@ -333,23 +312,30 @@ struct ClaimedRow {
 const DUE: &str = "d.status = 'pending' AND d.next_attempt_at <= ? \
      AND (d.lease_until IS NULL OR d.lease_until <= ?) AND w.enabled";
 
-#[derive(QueryableByName)]
-struct Exists {
+/// Whether there is work, as one read answers it: the check an idle round makes before any
+/// write transaction.
+#[derive(Debug, Clone, Copy, Default, QueryableByName)]
+pub struct Probe {
+    /// Numbered events the fan-out has not passed on yet.
     #[diesel(sql_type = Bool)]
-    due: bool,
+    pub new_events: bool,
+    /// Deliveries due and free to claim.
+    #[diesel(sql_type = Bool)]
+    pub due: bool,
 }
 
-/// Whether any delivery is due (one read: the idle check before a write transaction).
-pub fn any_due(conn: &mut DbConnection, now: NaiveDateTime) -> Result<bool, DbError> {
+/// Looks for new events to pass on and for due deliveries, in one read.
+pub fn probe(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Probe, DbError> {
     let sql = format!(
-        "SELECT EXISTS (SELECT 1 FROM webhook_deliveries d \
+        "SELECT COALESCE((SELECT MAX(seq) FROM events), 0) > \
+         COALESCE((SELECT seq FROM event_cursors WHERE name = 'webhooks'), 0) AS new_events, \
+         EXISTS (SELECT 1 FROM webhook_deliveries d \
          JOIN webhooks w ON w.id = d.webhook_id WHERE {DUE}) AS due"
     );
-    let row: Exists = query(conn, &sql)
+    Ok(query(conn, &sql)
         .bind::<Timestamp, _>(now)
         .bind::<Timestamp, _>(now)
-        .get_result(conn)?;
-    Ok(row.due)
+        .get_result(conn)?)
 }
 
 /// Claims up to `limit` due deliveries, oldest due first, leasing them until `lease_until`:

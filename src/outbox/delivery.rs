@@ -95,12 +95,17 @@ impl Deliveries {
         !self.in_flight.is_empty()
     }
 
-    /// Records the finished attempts and claims as many due deliveries as there is room for,
-    /// in one transaction, then starts sending those. Costs one read when nothing finished and
-    /// nothing is due.
-    pub fn step(&mut self, conn: &mut DbConnection, now: NaiveDateTime) -> Result<(), DbError> {
+    /// Records the finished attempts and claims as many due deliveries as there is room for
+    /// (when `due` says some may be), in one transaction, then starts sending those. Costs
+    /// nothing when nothing finished and nothing is due.
+    pub fn step(
+        &mut self,
+        conn: &mut DbConnection,
+        now: NaiveDateTime,
+        due: bool,
+    ) -> Result<(), DbError> {
         let room = self.concurrency.saturating_sub(self.in_flight.len());
-        if self.finished.is_empty() && (room == 0 || !deliveries::any_due(conn, now)?) {
+        if self.finished.is_empty() && (room == 0 || !due) {
             return Ok(());
         }
         let done: Vec<Attempted> = self

@@ -156,6 +156,9 @@ fn round(context: &mut Context) {
         }
     };
     let now = context.clock.now();
+    // Whether deliveries may be due; only asked when scanning (a round woken by a finished
+    // attempt records it and claims anyway).
+    let mut due = false;
     if context.scan_again || context.last_scan.is_none_or(|at| at.elapsed() >= POLL) {
         context.last_scan = Some(Instant::now());
         context.scan_again = false;
@@ -164,17 +167,25 @@ fn round(context: &mut Context) {
             Ok(n) => context.scan_again |= n > 0,
             Err(e) => tracing::warn!(error = %e, "numbering events failed"),
         }
-        match db::deliveries::fan_out(&mut conn, now, FAN_OUT_LIMIT) {
-            Ok(fan_out) => {
-                for kind in &fan_out.events {
-                    context.metrics.event(*kind);
+        let probe = db::deliveries::probe(&mut conn, now).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "looking for webhook work failed");
+            db::deliveries::Probe::default()
+        });
+        due = probe.due;
+        if probe.new_events {
+            match db::deliveries::fan_out(&mut conn, now, FAN_OUT_LIMIT) {
+                Ok(fan_out) => {
+                    for kind in &fan_out.events {
+                        context.metrics.event(*kind);
+                    }
+                    context.scan_again |= fan_out.more;
+                    due |= fan_out.deliveries > 0;
                 }
-                context.scan_again |= fan_out.more;
+                Err(e) => tracing::warn!(error = %e, "passing events on to webhooks failed"),
             }
-            Err(e) => tracing::warn!(error = %e, "passing events on to webhooks failed"),
         }
     }
-    if let Err(e) = context.deliveries.step(&mut conn, now) {
+    if let Err(e) = context.deliveries.step(&mut conn, now, due) {
         tracing::warn!(error = %e, "recording or claiming webhook deliveries failed");
     }
     if context

@@ -46,6 +46,8 @@ struct Received {
     path: String,
     headers: HashMap<String, String>,
     body: Vec<u8>,
+    /// When its body had arrived.
+    at: chrono::DateTime<chrono::Utc>,
 }
 
 impl Received {
@@ -165,6 +167,7 @@ async fn serve(
             path,
             headers,
             body,
+            at: chrono::Utc::now(),
         });
         let reply = script
             .lock()
@@ -860,6 +863,34 @@ async fn a_delivery_abandoned_at_shutdown_is_sent_by_the_next_instance() {
     assert_eq!(got.len(), 2);
     assert_eq!(got[0].header("webhook-id"), got[1].header("webhook-id"));
     drop(next);
+}
+
+/// A delivery claimed by an instance that died (its lease still running) is sent once the
+/// lease runs out, by whichever instance is alive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_instances_claim_runs_out_and_the_delivery_is_sent() {
+    let app = spawn_app_with(&LOCAL).await;
+    let receiver = Receiver::start(&[]).await;
+    let (id, secret) = insert_webhook(&app, &receiver.url(), &["*"], None);
+    let lease = chrono::Utc::now() + chrono::Duration::seconds(3);
+    let lease_text = lease.naive_utc().format("%Y-%m-%d %H:%M:%S%.6f");
+    let body = r#"{"id":"evt_claimed_by_the_dead","type":"unit.created"}"#;
+    app.db.execute(&format!(
+        "INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, payload, status, \
+         attempts, next_attempt_at, lease_until, created_at) VALUES ('{id}', \
+         'evt_claimed_by_the_dead', 'unit.created', '{body}', 'pending', 0, \
+         '2020-01-01 00:00:00', '{lease_text}', '2020-01-01 00:00:00')"
+    ));
+    let got = receiver.until(1).await;
+    assert!(
+        got[0].at >= lease,
+        "sent at {}, before the dead instance's lease ran out at {lease}",
+        got[0].at
+    );
+    assert_eq!(got[0].header("webhook-id"), "evt_claimed_by_the_dead");
+    assert_eq!(got[0].body, body.as_bytes());
+    assert_signed(&got[0], &secret);
+    until_delivered(&app.db, &id, "succeeded", 1).await;
 }
 
 /// Measures how fast a backlog of events drains to a local receiver (one webhook taking every
