@@ -38,7 +38,8 @@ pub struct Finished {
 
 /// The sending side of the outbox.
 pub struct Deliveries {
-    runtime: tokio::runtime::Runtime,
+    /// `None` once halted.
+    runtime: Option<tokio::runtime::Runtime>,
     client: reqwest::Client,
     reach: Reach,
     retry_seconds: Vec<u64>,
@@ -72,7 +73,7 @@ impl Deliveries {
             .build()?;
         let client = http::client(reach, concurrency)?;
         Ok(Self {
-            runtime,
+            runtime: Some(runtime),
             client,
             reach,
             retry_seconds: settings.webhook_retry_seconds.clone(),
@@ -117,11 +118,7 @@ impl Deliveries {
         let room = i64::try_from(room).unwrap_or(i64::MAX);
         let settled = deliveries::settle(conn, now, &done, room, lease_until)?;
         self.finished.clear();
-        for (attempt, recorded) in done.iter().zip(&settled.recorded) {
-            if *recorded {
-                self.metrics.delivered(outcome(attempt.next));
-            }
-        }
+        account(&self.metrics, &done, &settled.recorded);
         for webhook in &settled.disabled {
             tracing::warn!(
                 webhook = %webhook,
@@ -148,7 +145,11 @@ impl Deliveries {
         };
         let (delivery_id, webhook_id, claimed_attempts) =
             (claimed.id, claimed.webhook_id, claimed.attempts);
-        self.runtime.spawn(async move {
+        let Some(runtime) = &self.runtime else {
+            // Halted: the claim is given back with the others in flight.
+            return;
+        };
+        runtime.spawn(async move {
             let started = Instant::now();
             let answer = http::send(&client, reach, request).await;
             let finished = Finished {
@@ -164,10 +165,18 @@ impl Deliveries {
         });
     }
 
-    /// Stops sending: records what finished, abandons what did not (cancelled, and given back
-    /// so that it is due at once, here after a restart or on another instance).
+    /// Stops sending: attempts still in flight are cancelled.
+    pub fn halt(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_timeout(Duration::from_millis(200));
+        }
+    }
+
+    /// Records what finished and gives back what did not, so that it is due at once (here
+    /// after a restart, or on another instance). Call after [`Deliveries::halt`] and after
+    /// taking the last finished attempts.
     pub fn stop(mut self, conn: Option<&mut DbConnection>, now: NaiveDateTime) {
-        self.runtime.shutdown_timeout(Duration::from_millis(200));
+        self.halt();
         let Some(conn) = conn else {
             return;
         };
@@ -179,13 +188,7 @@ impl Deliveries {
         if !done.is_empty() {
             let lease_until = now + chrono::Duration::seconds(LEASE_SECONDS);
             match deliveries::settle(conn, now, &done, 0, lease_until) {
-                Ok(settled) => {
-                    for (attempt, recorded) in done.iter().zip(&settled.recorded) {
-                        if *recorded {
-                            self.metrics.delivered(outcome(attempt.next));
-                        }
-                    }
-                }
+                Ok(settled) => account(&self.metrics, &done, &settled.recorded),
                 Err(e) => tracing::warn!(error = %e, "recording the last webhook attempts failed"),
             }
         }
@@ -196,6 +199,35 @@ impl Deliveries {
                 "giving back unsent webhook deliveries failed; they are retried when their \
                  lease runs out"
             );
+        }
+    }
+}
+
+/// Counts the attempts recorded, and logs the failed ones (without URL or secret).
+fn account(metrics: &OutboxMetrics, done: &[Attempted], recorded: &[bool]) {
+    for (attempt, _) in done.iter().zip(recorded).filter(|(_, kept)| **kept) {
+        metrics.delivered(outcome(attempt.next));
+        let number = attempt.claimed_attempts + 1;
+        let why = attempt.error.as_deref().unwrap_or("");
+        match attempt.next {
+            Next::Succeeded => {}
+            Next::RetryAt(at) => tracing::debug!(
+                webhook = %attempt.webhook_id,
+                delivery = attempt.delivery_id,
+                attempt = number,
+                status = ?attempt.http_status,
+                error = why,
+                retry_at = %at,
+                "webhook attempt failed; it will be retried"
+            ),
+            Next::Failed => tracing::info!(
+                webhook = %attempt.webhook_id,
+                delivery = attempt.delivery_id,
+                attempt = number,
+                status = ?attempt.http_status,
+                error = why,
+                "webhook delivery failed for the last time"
+            ),
         }
     }
 }

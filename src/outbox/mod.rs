@@ -215,6 +215,13 @@ fn shut_down(mut context: Context, messages: &Receiver<Message>) {
             Err(_) => break,
         }
     }
+    context.deliveries.halt();
+    // Attempts that finished while the runtime stopped.
+    while let Ok(message) = messages.try_recv() {
+        if let Message::Finished(finished) = message {
+            context.deliveries.finished(*finished);
+        }
+    }
     let now = context.clock.now();
     let mut conn = context.pool.get().ok();
     if conn.is_none() {
