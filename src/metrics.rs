@@ -2,7 +2,10 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::domain::events::EventType;
 
 /// Upper bounds of the latency histogram, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -22,10 +25,116 @@ struct Inner {
     latency: BTreeMap<(String, String), Histogram>,
 }
 
-/// Request counters and latency histograms by method and route template.
+/// Request counters and latency histograms by method and route template, and the outbox's
+/// figures.
 #[derive(Debug, Default)]
 pub struct Metrics {
     inner: Mutex<Inner>,
+    outbox: Arc<OutboxMetrics>,
+}
+
+/// How a webhook delivery attempt ended, as counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    /// The receiver answered 2xx.
+    Succeeded,
+    /// It failed and will be tried again.
+    Retry,
+    /// It failed for the last time.
+    Failed,
+}
+
+impl DeliveryOutcome {
+    /// Every outcome, in the order rendered.
+    const ALL: [DeliveryOutcome; 3] = [Self::Succeeded, Self::Retry, Self::Failed];
+
+    /// The `outcome` label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Succeeded => "succeeded",
+            Self::Retry => "retry",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// What the outbox counts: webhook deliveries by outcome, the age of the oldest pending one,
+/// and events by type. Written by the outbox thread, read by `/metrics`.
+#[derive(Debug)]
+pub struct OutboxMetrics {
+    deliveries: [AtomicU64; 3],
+    /// Seconds, as the bits of an `f64`.
+    oldest_pending: AtomicU64,
+    /// One counter per [`EventType::ALL`], so the label set is bounded by the type names.
+    events: Vec<AtomicU64>,
+}
+
+impl Default for OutboxMetrics {
+    fn default() -> Self {
+        Self {
+            deliveries: Default::default(),
+            oldest_pending: AtomicU64::new(0f64.to_bits()),
+            events: EventType::ALL.iter().map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+}
+
+impl OutboxMetrics {
+    /// Counts one recorded delivery attempt.
+    pub fn delivered(&self, outcome: DeliveryOutcome) {
+        let i = DeliveryOutcome::ALL
+            .iter()
+            .position(|o| *o == outcome)
+            .unwrap_or(0);
+        self.deliveries[i].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Sets the age of the oldest pending delivery (0 when none is pending).
+    pub fn set_oldest_pending(&self, seconds: f64) {
+        self.oldest_pending
+            .store(seconds.max(0.0).to_bits(), Ordering::Relaxed);
+    }
+
+    /// Counts one event of this type.
+    pub fn event(&self, kind: EventType) {
+        if let Some(i) = EventType::ALL.iter().position(|t| *t == kind) {
+            self.events[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn render(&self, out: &mut String) {
+        out.push_str(
+            "# HELP webhook_deliveries_total Webhook delivery attempts recorded by this \
+             instance, by outcome.\n",
+        );
+        out.push_str("# TYPE webhook_deliveries_total counter\n");
+        for (outcome, n) in DeliveryOutcome::ALL.iter().zip(&self.deliveries) {
+            let _ = writeln!(
+                out,
+                "webhook_deliveries_total{{outcome=\"{}\"}} {}",
+                outcome.as_str(),
+                n.load(Ordering::Relaxed)
+            );
+        }
+        out.push_str(
+            "# HELP webhook_oldest_pending_delivery_seconds Age of the oldest webhook delivery \
+             still pending (0 when none is).\n",
+        );
+        out.push_str("# TYPE webhook_oldest_pending_delivery_seconds gauge\n");
+        let _ = writeln!(
+            out,
+            "webhook_oldest_pending_delivery_seconds {}",
+            f64::from_bits(self.oldest_pending.load(Ordering::Relaxed))
+        );
+        out.push_str(
+            "# HELP events_total Events passed on to webhooks by this instance, by type.\n",
+        );
+        out.push_str("# TYPE events_total counter\n");
+        for (kind, n) in EventType::ALL.iter().zip(&self.events) {
+            let n = n.load(Ordering::Relaxed);
+            let _ = writeln!(out, "events_total{{type=\"{}\"}} {n}", kind.as_str());
+        }
+    }
 }
 
 /// Connection pool figures at the moment of a scrape.
@@ -71,6 +180,11 @@ fn escape(label: &str) -> String {
 }
 
 impl Metrics {
+    /// The outbox's share, which its thread writes to.
+    pub fn outbox(&self) -> Arc<OutboxMetrics> {
+        self.outbox.clone()
+    }
+
     /// Records one answered request. `route` is a template, never a raw path, to bound the
     /// series; `method` is reduced to [`method_label`] here, so no caller can forget it.
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
@@ -146,6 +260,7 @@ impl Metrics {
         out.push_str("# HELP db_pool_max_connections Largest size of the database pool.\n");
         out.push_str("# TYPE db_pool_max_connections gauge\n");
         let _ = writeln!(out, "db_pool_max_connections {}", pool.max);
+        self.outbox.render(&mut out);
         out
     }
 }
@@ -209,5 +324,28 @@ mod tests {
         assert!(!text.contains("MMMM"));
         // One counter and one histogram more, whatever the number of methods.
         assert!(text.len() < before * 3, "{} bytes", text.len());
+    }
+
+    #[test]
+    fn the_outbox_figures_are_rendered_with_bounded_labels() {
+        let m = Metrics::default();
+        let outbox = m.outbox();
+        outbox.delivered(DeliveryOutcome::Retry);
+        outbox.delivered(DeliveryOutcome::Retry);
+        outbox.delivered(DeliveryOutcome::Succeeded);
+        outbox.event(EventType::QuestionAsked);
+        outbox.set_oldest_pending(12.5);
+        let text = m.render(PoolFigures {
+            in_use: 0,
+            idle: 1,
+            max: 4,
+        });
+        assert!(text.contains("webhook_deliveries_total{outcome=\"retry\"} 2\n"));
+        assert!(text.contains("webhook_deliveries_total{outcome=\"succeeded\"} 1\n"));
+        assert!(text.contains("webhook_deliveries_total{outcome=\"failed\"} 0\n"));
+        assert!(text.contains("webhook_oldest_pending_delivery_seconds 12.5\n"));
+        assert!(text.contains("events_total{type=\"question.asked\"} 1\n"));
+        assert!(text.contains("events_total{type=\"unit.created\"} 0\n"));
+        assert_eq!(text.matches("events_total{").count(), EventType::ALL.len());
     }
 }

@@ -75,7 +75,8 @@ impl Application {
             references: crate::references::ReferenceCache::default(),
         });
         let server = serve(listener, state.clone(), workers, limits)?;
-        let outbox = OutboxThread::start(pool, &state.settings);
+        let outbox = OutboxThread::start(pool, &state.settings, state.metrics.outbox())
+            .context("cannot start the outbox")?;
         Ok(Self {
             port,
             server,

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod bulk;
 pub mod categories;
+pub mod deliveries;
 pub mod error;
 pub mod events;
 pub mod holidays;

@@ -21,4 +21,5 @@ mod security;
 mod stats;
 mod submissions;
 mod timed_events;
+mod webhooks;
 mod webhooks_admin;
