@@ -120,6 +120,9 @@ fn events_limit(limit: Option<u32>) -> Result<usize, ApiError> {
 /// down reads what it missed here.
 ///
 /// Officers and API clients see their unit's events; editors, viewers and admins see all.
+/// A read filtered by `type` or `unit` looks at 20,000 events of the log at most: when it
+/// stops there, `next_cursor` says where, and the page may hold fewer events than asked (even
+/// none). Go on while `next_cursor` is not null.
 #[utoipa::path(
     tag = "events",
     security(("bearer" = [])),
@@ -137,7 +140,7 @@ pub async fn list_events(
 ) -> Result<web::Json<Page<EventResponse>>, ApiError> {
     let query = query.into_inner();
     let limit = events_limit(query.limit)?;
-    let mut events = service::feed(
+    let listed = service::feed(
         &state,
         &principal,
         FeedQuery {
@@ -148,7 +151,9 @@ pub async fn list_events(
         },
     )
     .await?;
-    let next_cursor = split_page(&mut events, limit, |e| e.seq.to_string());
+    let mut events = listed.events;
+    let next_cursor = split_page(&mut events, limit, |e| e.seq.to_string())
+        .or(listed.scanned_to.map(|seq| seq.to_string()));
     Ok(web::Json(Page {
         items: events.into_iter().map(EventResponse::from).collect(),
         next_cursor,

@@ -188,6 +188,7 @@ pub fn fan_out(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> Resul
                 ..Filter::default()
             },
             limit,
+            None,
         )?;
         let Some(last) = list.last().map(|e| e.seq) else {
             return Ok(FanOut::default());

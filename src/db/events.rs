@@ -122,7 +122,7 @@ fn insert_numbered(conn: &mut DbConnection, list: &[NewEvent]) -> Result<usize, 
             unit_code: event.unit.as_deref(),
             subject_kind: event.subject_kind.as_str(),
             subject_id: &event.subject_id,
-            data: serde_json::Value::Object(event.data.clone()).to_string(),
+            data: serde_json::to_string(&event.data).unwrap_or_else(|_| "{}".into()),
         })
         .collect();
     Ok(insert_rows!(conn, events::table, rows)?)
@@ -187,6 +187,39 @@ pub fn marked(conn: &mut DbConnection, kind: EventType, subject_id: &str) -> Res
     Ok(n > 0)
 }
 
+/// Most events a filtered read of the feed looks at: a filter that matches little stops at the
+/// end of this stretch of the log and says where it stopped, so no read walks the whole log.
+pub const SCAN_WINDOW: i64 = 20_000;
+
+/// A read of the feed.
+#[derive(Debug)]
+pub struct Listed {
+    /// The events found, oldest first.
+    pub events: Vec<Event>,
+    /// Where a filtered read stopped looking, when the log goes on after it.
+    pub scanned_to: Option<i64>,
+}
+
+/// Events matching `filter`, oldest first, up to `limit`. Only the numbers are indexed, so a
+/// read by unit or type looks at [`SCAN_WINDOW`] events at most.
+pub fn read(conn: &mut DbConnection, filter: &Filter, limit: i64) -> Result<Listed, DbError> {
+    if filter.types.is_empty() && filter.unit.is_none() {
+        return Ok(Listed {
+            events: list(conn, filter, limit, None)?,
+            scanned_to: None,
+        });
+    }
+    let end = filter.after_seq.saturating_add(SCAN_WINDOW);
+    let events = list(conn, filter, limit, Some(end))?;
+    let scanned_to = if (events.len() as i64) < limit {
+        let last: Bound = diesel::sql_query("SELECT MAX(seq) AS n FROM events").get_result(conn)?;
+        last.n.filter(|last| *last > end).map(|_| end)
+    } else {
+        None
+    };
+    Ok(Listed { events, scanned_to })
+}
+
 /// What the feed is asked for.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -242,10 +275,16 @@ fn to_event(row: EventRow) -> Result<Event, DbError> {
     })
 }
 
-/// Numbered events matching `filter`, oldest first, up to `limit`.
-pub fn list(conn: &mut DbConnection, filter: &Filter, limit: i64) -> Result<Vec<Event>, DbError> {
+/// Events matching `filter`, oldest first, up to `limit`, and up to `seq` `until` if given.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    limit: i64,
+    until: Option<i64>,
+) -> Result<Vec<Event>, DbError> {
     let mut query = events::table
         .filter(events::seq.gt(filter.after_seq))
+        .filter(events::seq.le(until.unwrap_or(i64::MAX)))
         .order(events::seq.asc())
         .limit(limit)
         .select((

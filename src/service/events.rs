@@ -6,12 +6,13 @@
 
 use chrono::NaiveDateTime;
 
+pub use crate::db::events::Listed;
 use crate::db::events::{self as store, Filter};
 use crate::db::holidays::Holiday;
 use crate::db::questions::{Question, Reply};
 use crate::db::units::Unit;
 use crate::domain::access::{Principal, Role};
-use crate::domain::events::{wire_time, Event, EventType, NewEvent, SubjectKind};
+use crate::domain::events::{wire_time, EventType, NewEvent, SubjectKind};
 use crate::domain::submission::{Action as SubmissionAction, Submission};
 use crate::error::{ApiError, FieldError};
 use crate::state::AppState;
@@ -151,7 +152,7 @@ pub async fn feed(
     state: &AppState,
     principal: &Principal,
     query: FeedQuery,
-) -> Result<Vec<Event>, ApiError> {
+) -> Result<Listed, ApiError> {
     if query.after_seq < 0 {
         return Err(ApiError::InvalidParameter(FieldError::new(
             "after_seq",
@@ -176,7 +177,10 @@ pub async fn feed(
             .collect::<Result<_, _>>()?,
     };
     let Some(unit) = principal.unit_scope(query.unit.as_deref()).listed() else {
-        return Ok(Vec::new());
+        return Ok(Listed {
+            events: Vec::new(),
+            scanned_to: None,
+        });
     };
     let filter = Filter {
         after_seq: query.after_seq,
@@ -185,6 +189,6 @@ pub async fn feed(
     };
     let fetch = query.limit as i64 + 1;
     state
-        .read(move |conn| Ok(store::list(conn, &filter, fetch)?))
+        .read(move |conn| Ok(store::read(conn, &filter, fetch)?))
         .await
 }

@@ -117,16 +117,22 @@ pub async fn ask(state: &AppState, new: NewQuestion) -> Result<Asked, ApiError> 
         rated_at: None,
     };
     let folded = index_text(&format!("{} {}", question.title, question.body));
+    let mut asked = Prepared {
+        subject_code: question.tracking_code.clone(),
+        event: asked_event(&question, now),
+    };
     let question = state
         .insert_one(move |conn| {
             // A code already given is passed over by the insert itself; another is drawn.
             // The writer collects the event and inserts it with the group's others, so it
             // costs the job no statement that could fail after the question is stored.
+            // The event is built before, off the writer, and again only if the code changed.
             for _ in 0..TRACKING_CODE_ATTEMPTS {
                 if store::insert_new_code(conn, &question, &folded)? {
-                    let event =
-                        events::question(EventType::QuestionAsked, &question, "citizen", None, now);
-                    record(conn, &event)?;
+                    if question.tracking_code != asked.subject_code {
+                        asked.event = asked_event(&question, now);
+                    }
+                    record(conn, &asked.event)?;
                     return Ok(question);
                 }
                 question.tracking_code = tracking_code(received_on.year());
@@ -140,6 +146,16 @@ pub async fn ask(state: &AppState, new: NewQuestion) -> Result<Asked, ApiError> 
         question,
         access_key,
     })
+}
+
+/// The `question.asked` event of a question about to be stored, and the code it names.
+struct Prepared {
+    subject_code: String,
+    event: crate::domain::events::NewEvent,
+}
+
+fn asked_event(question: &Question, now: NaiveDateTime) -> crate::domain::events::NewEvent {
+    events::question(EventType::QuestionAsked, question, "citizen", None, now)
 }
 
 /// The one answer to a wrong code, a wrong key or no key, so neither can be guessed apart.

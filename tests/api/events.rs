@@ -379,3 +379,50 @@ async fn a_change_that_rolls_back_leaves_no_event() {
         asked as i64
     );
 }
+
+/// A read filtered by unit looks at a bounded stretch of the log: past it, the page says where
+/// it stopped, and reading on from there finds what lies further.
+#[tokio::test]
+async fn a_filtered_read_stops_at_a_bounded_stretch_and_says_where() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let officer = app.user("officer", Some("so-xay-dung")).await;
+    // 25,000 events of another unit, put in the log behind the service's back.
+    let rows = match app.db {
+        TestDb::Sqlite { .. } => {
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 25000) \
+             SELECT i, printf('evt_%032d', i) AS id FROM n"
+        }
+        _ => "SELECT i, 'evt_' || lpad(i::text, 32, '0') AS id FROM generate_series(1, 25000) i",
+    };
+    app.db.execute(&format!(
+        "INSERT INTO events (seq, id, type, occurred_at, unit_code, subject_kind, subject_id, \
+         data) SELECT i, id, 'unit.updated', '2026-01-01 00:00:00', 'so-noi-vu', 'unit', \
+         'so-noi-vu', '{{}}' FROM ({rows}) AS numbered"
+    ));
+    json(
+        app.post_as(
+            &officer.token,
+            "/api/v1/submissions",
+            &item("Tin sau nhiều sự kiện"),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let first = json(app.get_as(&officer.token, "/api/v1/events").await, 200).await;
+    assert_eq!(first["items"], j!([]));
+    assert_eq!(first["next_cursor"], "20000");
+    let next = json(
+        app.get_as(&officer.token, "/api/v1/events?after_seq=20000")
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(next["items"][0]["type"], "submission.created");
+    assert_eq!(next["items"][0]["seq"], 25001);
+    assert_eq!(next["next_cursor"], j!(null));
+    // Unfiltered, the board reads on without a stretch.
+    let all = json(app.get_as(&admin, "/api/v1/events?limit=3").await, 200).await;
+    assert_eq!(all["next_cursor"], "3");
+}

@@ -11,8 +11,8 @@ CREATE TABLE events (
     subject_id TEXT NOT NULL,
     data TEXT NOT NULL
 );
-CREATE INDEX events_unit_seq_idx ON events (unit_code, seq);
-CREATE INDEX events_type_seq_idx ON events (type, seq);
+-- Only seq is indexed: every write pays for an index here. A read by unit or type walks a
+-- bounded stretch of the log (db::events::SCAN_WINDOW).
 
 -- Time-driven events are emitted once per subject: the mark is taken with the event.
 CREATE TABLE event_marks (
