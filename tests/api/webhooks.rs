@@ -197,6 +197,25 @@ async fn serve(
 // ---------------------------------------------------------------------------------------------
 // Webhooks and their deliveries, written and read behind the service's back
 
+/// Registers a webhook through the API as an admin; returns its id and secret.
+async fn register(app: &TestApp, admin: &str, url: &str, events: &[&str]) -> (String, String) {
+    let created = json(
+        app.post_as(
+            admin,
+            "/api/v1/webhooks",
+            &j!({"url": url, "events": events}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(created["enabled"], true);
+    (
+        created["id"].as_str().unwrap().to_string(),
+        created["secret"].as_str().unwrap().to_string(),
+    )
+}
+
 /// Inserts an enabled webhook; returns its id and secret.
 fn insert_webhook(
     app: &TestApp,
@@ -443,7 +462,7 @@ async fn a_workflow_and_a_questions_life_arrive_signed_as_in_the_feed() {
     let all = Receiver::start(&[]).await;
     let unit_only = Receiver::start(&[]).await;
     let asked_only = Receiver::start(&[]).await;
-    let (all_id, all_secret) = insert_webhook(&app, &all.url(), &["*"], None);
+    let (all_id, all_secret) = register(&app, &admin, &all.url(), &["*"]).await;
     let (unit_id, unit_secret) = insert_webhook(
         &app,
         &unit_only.url(),
@@ -610,7 +629,7 @@ async fn failures_are_retried_on_schedule_then_given_up() {
     let admin = app.admin_token().await;
     let flaky = Receiver::start(&[Reply::Status(500), Reply::Status(500)]).await;
     let broken = Receiver::start(&[Reply::Status(503); 10]).await;
-    let (flaky_id, flaky_secret) = insert_webhook(&app, &flaky.url(), &["unit.created"], None);
+    let (flaky_id, flaky_secret) = register(&app, &admin, &flaky.url(), &["unit.created"]).await;
     let (broken_id, _) = insert_webhook(&app, &broken.url(), &["unit.created"], None);
     create_unit(&app, &admin, "xa-thu-lai").await;
 
@@ -637,6 +656,36 @@ async fn failures_are_retried_on_schedule_then_given_up() {
         ]
     );
     assert!(tried.iter().all(|a| a.error.is_none()));
+    // The deliveries list shows the three attempts, newest first.
+    let listed = json(
+        app.get_as(&admin, &format!("/api/v1/webhooks/{flaky_id}/deliveries"))
+            .await,
+        200,
+    )
+    .await;
+    let listed: Vec<(i64, i64, String, bool)> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            assert_eq!(a["event_type"], "unit.created");
+            assert_eq!(a["event_id"].as_str(), Some(got[0].header("webhook-id")));
+            (
+                a["attempt"].as_i64().unwrap(),
+                a["http_status"].as_i64().unwrap(),
+                a["outcome"].as_str().unwrap().to_string(),
+                a["next_attempt_at"].is_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (3, 200, "succeeded".to_string(), false),
+            (2, 500, "failed".to_string(), true),
+            (1, 500, "failed".to_string(), true)
+        ]
+    );
 
     until_delivered(&app.db, &broken_id, "failed", 1).await;
     let tried = attempts(&app.db, &broken_id);
