@@ -75,6 +75,17 @@ async fn a_body_that_is_not_json_is_a_400_problem_on_every_write() {
     let users = json(app.get_as(&admin, "/api/v1/users").await, 200).await;
     let user_id = users["items"][0]["id"].as_str().unwrap().to_string();
     let submission_id = submission["id"].as_str().unwrap().to_string();
+    let webhook = json(
+        app.post_as(
+            &admin,
+            "/api/v1/webhooks",
+            &serde_json::json!({"url": "https://203.0.113.10/hook", "events": ["*"]}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let webhook_id = webhook["id"].as_str().unwrap().to_string();
 
     let counts = |app: &crate::helpers::TestApp| {
         [
@@ -88,6 +99,7 @@ async fn a_body_that_is_not_json_is_a_400_problem_on_every_write() {
             "obligations",
             "holidays",
             "login_failures",
+            "webhooks",
         ]
         .map(|t| app.db.count(&format!("SELECT count(*) AS n FROM {t}")))
     };
@@ -112,6 +124,8 @@ async fn a_body_that_is_not_json_is_a_400_problem_on_every_write() {
                 obligation_id.as_str()
             } else if template.starts_with("/api/v1/users/") {
                 user_id.as_str()
+            } else if template.starts_with("/api/v1/webhooks/") {
+                webhook_id.as_str()
             } else {
                 "{id}"
             };
