@@ -1,4 +1,5 @@
-//! Faults: a kill in the middle of a write load, a graceful stop, a database outage.
+//! Faults: a kill in the middle of a write load and of webhook deliveries, a graceful stop, a
+//! database outage.
 //!
 //! The kill test loads the service for a few seconds by default; set `PORTAL_FAULT_SECONDS`
 //! for a longer run (`PORTAL_FAULT_SECONDS=60 cargo test --test faults`).
@@ -7,13 +8,20 @@
 #[path = "api/helpers.rs"]
 mod helpers;
 
+use std::collections::{HashMap, HashSet};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use diesel::Connection;
 use helpers::{held_connection, json, problem, start, TestDb, ADMIN_PASSWORD, JWT_SECRET};
+use hmac::{Hmac, Mac};
 use serde_json::{json as j, Value};
+use sha2::Sha256;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The service binary, running as a process of its own.
@@ -126,6 +134,53 @@ async fn admin_token(http: &reqwest::Client, address: &str) -> String {
         .to_string()
 }
 
+/// Registers an API client of `so-khcn` as the admin; its access token.
+async fn client_token(http: &reqwest::Client, address: &str, admin: &str) -> String {
+    let made = http
+        .post(format!("{address}/api/v1/clients"))
+        .bearer_auth(admin)
+        .json(&j!({"name": "Cổng Sở KH&CN", "unit": "so-khcn"}))
+        .send()
+        .await
+        .unwrap();
+    let made = json(made, 201).await;
+    let grant = j!({
+        "grant_type": "client_credentials",
+        "client_id": made["client_id"], "client_secret": made["client_secret"]
+    });
+    let response = http
+        .post(format!("{address}/api/v1/auth/token"))
+        .json(&grant)
+        .send()
+        .await
+        .unwrap();
+    json(response, 200).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// One write of a load: a citizen's question, or an item the API client submits.
+fn write(
+    http: &reqwest::Client,
+    address: &str,
+    client: &str,
+    title: &str,
+    ask: bool,
+) -> reqwest::RequestBuilder {
+    if ask {
+        http.post(format!("{address}/api/v1/questions"))
+            .json(&question(title))
+    } else {
+        http.post(format!("{address}/api/v1/submissions"))
+            .bearer_auth(client)
+            .json(&j!({
+                "category": "tin-tuc", "title": title, "summary": "Tóm tắt",
+                "body": "<p>Nội dung</p>", "draft": false
+            }))
+    }
+}
+
 fn question(title: &str) -> Value {
     j!({
         "title": title,
@@ -162,28 +217,7 @@ async fn every_acknowledged_write_survives_a_kill_in_the_middle_of_the_load() {
         .build()
         .unwrap();
     let admin = admin_token(&http, &service.address).await;
-    let made = http
-        .post(format!("{}/api/v1/clients", service.address))
-        .bearer_auth(&admin)
-        .json(&j!({"name": "Cổng Sở KH&CN", "unit": "so-khcn"}))
-        .send()
-        .await
-        .unwrap();
-    let made = json(made, 201).await;
-    let grant = j!({
-        "grant_type": "client_credentials",
-        "client_id": made["client_id"], "client_secret": made["client_secret"]
-    });
-    let response = http
-        .post(format!("{}/api/v1/auth/token", service.address))
-        .json(&grant)
-        .send()
-        .await
-        .unwrap();
-    let client = json(response, 200).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let client = client_token(&http, &service.address, &admin).await;
 
     let acks = Arc::new(Mutex::new(Vec::new()));
     let refused = Arc::new(Mutex::new(Vec::new()));
@@ -195,17 +229,7 @@ async fn every_acknowledged_write_survives_a_kill_in_the_middle_of_the_load() {
         workers.spawn(async move {
             for i in 0.. {
                 let title = format!("Tải {w}-{i}");
-                let request = if (w + i) % 2 == 0 {
-                    http.post(format!("{address}/api/v1/questions"))
-                        .json(&question(&title))
-                } else {
-                    http.post(format!("{address}/api/v1/submissions"))
-                        .bearer_auth(&client)
-                        .json(&j!({
-                            "category": "tin-tuc", "title": title, "summary": "Tóm tắt",
-                            "body": "<p>Nội dung</p>", "draft": false
-                        }))
-                };
+                let request = write(&http, &address, &client, &title, (w + i) % 2 == 0);
                 sent.fetch_add(1, Ordering::Relaxed);
                 // After the kill every request fails to connect: the worker is done.
                 let Ok(response) = request.send().await else {
@@ -290,6 +314,382 @@ async fn every_acknowledged_write_survives_a_kill_in_the_middle_of_the_load() {
          submissions acknowledged before SIGKILL, all found after the restart; stored: \
          {stored_questions} questions, {stored_submissions} submissions",
         sent.load(Ordering::Relaxed)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhook deliveries across a kill
+
+/// One request a [`Receiver`] got.
+#[derive(Debug, Clone)]
+struct Received {
+    /// Header names in lower case.
+    headers: HashMap<String, String>,
+    body: Vec<u8>,
+}
+
+impl Received {
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("no {name} header in {:?}", self.headers))
+    }
+}
+
+/// What the receiver's handlers share.
+struct Reception {
+    got: Mutex<Vec<Received>>,
+    /// Whether answers go out at once (`true`) or wait until the receiver is opened again.
+    open: tokio::sync::watch::Sender<bool>,
+    answered: AtomicUsize,
+}
+
+/// A webhook receiver on 127.0.0.1: records every request as it arrives and answers 200, at
+/// once while open, and only when opened again while held.
+struct Receiver {
+    url: String,
+    reception: web::Data<Reception>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Receiver {
+    fn start() -> Self {
+        let reception = web::Data::new(Reception {
+            got: Mutex::new(Vec::new()),
+            open: tokio::sync::watch::Sender::new(true),
+            answered: AtomicUsize::new(0),
+        });
+        let shared = reception.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(shared.clone())
+                .default_service(web::to(receive))
+        })
+        .workers(1)
+        .disable_signals()
+        .bind(("127.0.0.1", 0))
+        .expect("bind the receiver");
+        let port = server.addrs()[0].port();
+        let server = server.run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Self {
+            url: format!("http://127.0.0.1:{port}/hook"),
+            reception,
+            handle,
+        }
+    }
+
+    fn got(&self) -> Vec<Received> {
+        self.reception.got.lock().unwrap().clone()
+    }
+
+    /// Requests got and not answered yet.
+    fn holding(&self) -> usize {
+        // Answered first: a request is counted as got before it is answered.
+        let answered = self.reception.answered.load(Ordering::SeqCst);
+        let got = self.reception.got.lock().unwrap().len();
+        got.saturating_sub(answered)
+    }
+
+    /// From now on, answers wait until [`Receiver::open`].
+    fn hold(&self) {
+        self.reception.open.send_replace(false);
+    }
+
+    /// Sends the answers held and answers at once again.
+    fn open(&self) {
+        self.reception.open.send_replace(true);
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.open();
+        // `stop` sends its command at once; the future only reports completion.
+        drop(self.handle.stop(false));
+    }
+}
+
+/// Records a request, then answers 200 when the receiver is open.
+async fn receive(
+    request: HttpRequest,
+    body: web::Bytes,
+    reception: web::Data<Reception>,
+) -> HttpResponse {
+    let headers = request
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str().to_string(), value.to_str().ok()?.into())))
+        .collect();
+    reception.got.lock().unwrap().push(Received {
+        headers,
+        body: body.to_vec(),
+    });
+    let mut open = reception.open.subscribe();
+    let _ = open.wait_for(|open| *open).await;
+    reception.answered.fetch_add(1, Ordering::SeqCst);
+    HttpResponse::Ok().body("ok")
+}
+
+/// An event as stored.
+#[derive(Debug, diesel::QueryableByName)]
+struct StoredEvent {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    seq: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    kind: String,
+}
+
+/// The stored events numbered after `seq`, in order, read behind the service's back.
+fn events_after(db: &TestDb, seq: i64) -> Vec<StoredEvent> {
+    let sql =
+        format!("SELECT id, seq, \"type\" AS kind FROM events WHERE seq > {seq} ORDER BY seq");
+    match db {
+        TestDb::Sqlite { dir } => {
+            let mut conn =
+                diesel::SqliteConnection::establish(&dir.join("portal.db").to_string_lossy())
+                    .expect("open the test db");
+            diesel::RunQueryDsl::load(diesel::sql_query(sql), &mut conn).expect("read events")
+        }
+        db => {
+            let mut conn = diesel::PgConnection::establish(&db.url()).expect("connect to test db");
+            diesel::RunQueryDsl::load(diesel::sql_query(sql), &mut conn).expect("read events")
+        }
+    }
+}
+
+/// Waits until `done` says so, checking every 20 ms.
+async fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !done() {
+        assert!(
+            Instant::now() < deadline,
+            "waited {within:?} in vain for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Checks a delivery's Standard Webhooks headers and signature by hand: HMAC-SHA256 keyed with
+/// the secret's decoded bytes over `{id}.{timestamp}.{body}`, base64, after `v1,`.
+fn assert_signed(request: &Received, secret: &str) {
+    assert_eq!(request.header("content-type"), "application/json");
+    let id = request.header("webhook-id");
+    let timestamp: i64 = request.header("webhook-timestamp").parse().unwrap();
+    let skew = (chrono::Utc::now().timestamp() - timestamp).abs();
+    assert!(skew < 300, "timestamp {timestamp} is {skew} s off");
+    let key = STANDARD
+        .decode(secret.strip_prefix("whsec_").unwrap())
+        .unwrap();
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{id}.{timestamp}.").as_bytes());
+    mac.update(&request.body);
+    let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
+    let signatures: Vec<&str> = request.header("webhook-signature").split(' ').collect();
+    assert!(
+        signatures.contains(&expected.as_str()),
+        "{signatures:?} lacks {expected}"
+    );
+}
+
+/// When `PORTAL_TEST_WEBHOOK_VERIFIER` names a Python with the `standardwebhooks` package,
+/// checks the requests with it too (tests/webhook_verify.py).
+fn verify_with_the_reference_library(requests: &[Received], secret: &str) {
+    let Some(python) = std::env::var("PORTAL_TEST_WEBHOOK_VERIFIER")
+        .ok()
+        .filter(|v| !v.is_empty())
+    else {
+        eprintln!("PORTAL_TEST_WEBHOOK_VERIFIER is not set: standardwebhooks not consulted");
+        return;
+    };
+    let list: Vec<Value> = requests
+        .iter()
+        .map(|r| {
+            j!({
+                "secret": secret,
+                "headers": r.headers,
+                "body_base64": STANDARD.encode(&r.body),
+            })
+        })
+        .collect();
+    let file = std::env::temp_dir().join(format!(
+        "webhook-requests-{}.json",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::write(&file, serde_json::to_vec(&list).unwrap()).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/webhook_verify.py");
+    let output = Command::new(&python)
+        .arg(script)
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        output.status.success(),
+        "standardwebhooks refused a request:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Every event committed before a SIGKILL reaches the webhook after the restart: those the
+/// dead instance had not passed on yet, its pending deliveries, and the attempts it had sent
+/// without hearing the answer (sent again when their lease runs out).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn events_committed_before_a_kill_are_all_delivered_after_the_restart() {
+    // Few attempts at once, so that held answers leave deliveries waiting behind them.
+    let settings = [
+        ("PORTAL_WEBHOOK_ALLOW_PRIVATE", "true"),
+        ("PORTAL_WEBHOOK_RETRY_SECONDS", "1,1,1"),
+        ("PORTAL_WEBHOOK_CONCURRENCY", "4"),
+    ];
+    let db = TestDb::create();
+    let receiver = Receiver::start();
+    let mut service = Process::start_with(&db, &settings).await;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let admin = admin_token(&http, &service.address).await;
+    let client = client_token(&http, &service.address, &admin).await;
+    // Events from before the webhook are not its to receive.
+    let before = db.count("SELECT COALESCE(MAX(seq), 0) AS n FROM events");
+    let made = http
+        .post(format!("{}/api/v1/webhooks", service.address))
+        .bearer_auth(&admin)
+        .json(&j!({"url": receiver.url, "events": ["*"], "description": "Kill -9"}))
+        .send()
+        .await
+        .unwrap();
+    let made = json(made, 201).await;
+    let webhook = made["id"].as_str().unwrap().to_string();
+    let secret = made["secret"].as_str().unwrap().to_string();
+
+    let load = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for w in 0..8 {
+        let (http, address, client) = (http.clone(), service.address.clone(), client.clone());
+        workers.spawn(async move {
+            for i in 0.. {
+                let title = format!("Sự kiện {w}-{i}");
+                // After the kill every request fails to connect: the worker is done.
+                let Ok(response) = write(&http, &address, &client, &title, (w + i) % 2 == 0)
+                    .send()
+                    .await
+                else {
+                    break;
+                };
+                assert_eq!(response.status().as_u16(), 201);
+            }
+        });
+    }
+    // Under load, deliveries go through and are recorded...
+    let succeeded = format!(
+        "SELECT count(*) AS n FROM webhook_deliveries \
+         WHERE webhook_id = '{webhook}' AND status = 'succeeded'"
+    );
+    wait_until(
+        "deliveries recorded as made",
+        Duration::from_secs(30),
+        || db.count(&succeeded) >= 5,
+    )
+    .await;
+    // ...then the receiver holds its answers: attempts are in flight while the writes go on
+    // and committed events pile up behind them.
+    receiver.hold();
+    let committed = format!("SELECT count(*) AS n FROM events WHERE seq > {before}");
+    wait_until(
+        "a backlog behind held attempts",
+        Duration::from_secs(30),
+        || {
+            let waiting = usize::try_from(db.count(&committed))
+                .unwrap()
+                .saturating_sub(receiver.got().len());
+            receiver.holding() >= 1 && waiting >= 100
+        },
+    )
+    .await;
+    service.child.kill().expect("SIGKILL the service");
+    let load = load.elapsed();
+    service.child.wait().unwrap();
+    workers.join_all().await;
+
+    let events = events_after(&db, before);
+    let got_before: HashSet<String> = receiver
+        .got()
+        .iter()
+        .map(|r| r.header("webhook-id").to_string())
+        .collect();
+    let held = receiver.holding();
+    let recorded = db.count(&succeeded);
+    let queued = db.count(&format!(
+        "SELECT count(*) AS n FROM webhook_deliveries WHERE webhook_id = '{webhook}'"
+    ));
+    assert!(got_before.len() < events.len());
+    receiver.open();
+
+    let service = Process::start_with(&db, &settings).await;
+    // Done when every event has arrived and the service knows each delivery made (the held
+    // attempts are made again once the dead instance's lease runs out).
+    let unfinished = format!(
+        "SELECT count(*) AS n FROM webhook_deliveries \
+         WHERE webhook_id = '{webhook}' AND status <> 'succeeded'"
+    );
+    let mut missing = Vec::new();
+    wait_until(
+        "every event delivered after the restart",
+        Duration::from_secs(120),
+        || {
+            let got: HashSet<String> = receiver
+                .got()
+                .iter()
+                .map(|r| r.header("webhook-id").to_string())
+                .collect();
+            missing = events
+                .iter()
+                .filter(|e| !got.contains(&e.id))
+                .map(|e| e.id.clone())
+                .collect();
+            missing.is_empty() && db.count(&unfinished) == 0
+        },
+    )
+    .await;
+    assert!(missing.is_empty(), "never delivered: {missing:?}");
+    drop(service);
+
+    let got = receiver.got();
+    let by_id: HashMap<&str, &StoredEvent> = events.iter().map(|e| (e.id.as_str(), e)).collect();
+    for request in &got {
+        assert_signed(request, &secret);
+        let body: Value = serde_json::from_slice(&request.body).expect("a JSON body");
+        let id = request.header("webhook-id");
+        assert_eq!(body["id"], id);
+        if let Some(event) = by_id.get(id) {
+            assert_eq!(body["seq"], event.seq);
+            assert_eq!(body["type"], event.kind.as_str());
+        }
+    }
+    verify_with_the_reference_library(&got, &secret);
+    let distinct: HashSet<&str> = got.iter().map(|r| r.header("webhook-id")).collect();
+    let duplicates = got.len() - distinct.len();
+    // The attempts left unanswered were made again: at least once means twice for them.
+    assert!(duplicates >= held, "{duplicates} duplicates, {held} held");
+    let not_passed_on = events
+        .len()
+        .saturating_sub(usize::try_from(queued).unwrap());
+    println!(
+        "kill -9 during webhook deliveries, after {:.1} s of load: {} events committed before \
+         SIGKILL, {} received before it ({recorded} recorded as delivered, {held} attempts held \
+         unanswered), {not_passed_on} not yet passed on to the webhook; after the restart all \
+         received: {} requests in all, {duplicates} duplicates",
+        load.as_secs_f64(),
+        events.len(),
+        got_before.len(),
+        got.len(),
     );
 }
 
