@@ -14,6 +14,7 @@
 use std::cell::RefCell;
 
 use chrono::NaiveDateTime;
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
@@ -103,7 +104,16 @@ struct Bound {
 /// Inserts events numbered after every event committed so far. The caller's transaction must
 /// commit soon after: on PostgreSQL it holds [`NUMBERING_LOCK`] until then.
 fn insert_numbered(conn: &mut DbConnection, list: &[NewEvent]) -> Result<usize, DbError> {
+    let data: Vec<String> = list
+        .iter()
+        .map(|e| serde_json::to_string(&e.data).unwrap_or_else(|_| "{}".into()))
+        .collect();
     if let DbConnection::Pg(pg) = conn {
+        if let Some(sql) = pg_numbered_insert(list, &data) {
+            // One round trip: the lock, then the insert, whose snapshot is taken after it.
+            pg.batch_execute(&sql)?;
+            return Ok(list.len());
+        }
         diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
             .bind::<BigInt, _>(NUMBERING_LOCK)
             .execute(pg)?;
@@ -113,8 +123,9 @@ fn insert_numbered(conn: &mut DbConnection, list: &[NewEvent]) -> Result<usize, 
     let first = last.n.unwrap_or(0) + 1;
     let rows: Vec<Row> = list
         .iter()
+        .zip(data)
         .zip(first..)
-        .map(|(event, seq)| Row {
+        .map(|((event, data), seq)| Row {
             seq,
             id: &event.id,
             kind: event.kind.as_str(),
@@ -122,10 +133,60 @@ fn insert_numbered(conn: &mut DbConnection, list: &[NewEvent]) -> Result<usize, 
             unit_code: event.unit.as_deref(),
             subject_kind: event.subject_kind.as_str(),
             subject_id: &event.subject_id,
-            data: serde_json::to_string(&event.data).unwrap_or_else(|_| "{}".into()),
+            data,
         })
         .collect();
     Ok(insert_rows!(conn, events::table, rows)?)
+}
+
+/// A PostgreSQL string literal (`E'…'`, whatever `standard_conforming_strings` says); `None`
+/// for text PostgreSQL cannot hold (a NUL character).
+fn pg_literal(text: &str) -> Option<String> {
+    if text.contains('\0') {
+        return None;
+    }
+    Some(format!(
+        "E'{}'",
+        text.replace('\\', "\\\\").replace('\'', "''")
+    ))
+}
+
+/// The lock and the numbered insert of `list` as one simple-query string, the values written
+/// as literals: PostgreSQL runs its two statements in turn, each with its own snapshot, so the
+/// largest number is read after the lock is held. `None` when a value cannot be written as a
+/// literal (the caller then binds them).
+fn pg_numbered_insert(list: &[NewEvent], data: &[String]) -> Option<String> {
+    let mut sql = format!(
+        "SELECT pg_advisory_xact_lock({NUMBERING_LOCK}); \
+         INSERT INTO events (seq, id, type, occurred_at, unit_code, subject_kind, subject_id, data) \
+         SELECT (SELECT COALESCE(MAX(seq), 0) FROM events) + v.i, v.id, v.type, v.at::timestamp, \
+         v.unit, v.kind, v.subject, v.data FROM (VALUES "
+    );
+    for (i, (event, data)) in list.iter().zip(data).enumerate() {
+        let unit = match &event.unit {
+            Some(unit) => pg_literal(unit)?,
+            None => "NULL".into(),
+        };
+        sql.push_str(&format!(
+            "{}({}, {}, {}, {}, {}::text, {}, {}, {})",
+            if i == 0 { "" } else { ", " },
+            i + 1,
+            pg_literal(&event.id)?,
+            pg_literal(event.kind.as_str())?,
+            pg_literal(
+                &event
+                    .occurred_at
+                    .format("%Y-%m-%d %H:%M:%S%.6f")
+                    .to_string()
+            )?,
+            unit,
+            pg_literal(event.subject_kind.as_str())?,
+            pg_literal(&event.subject_id)?,
+            pg_literal(data)?,
+        ));
+    }
+    sql.push_str(") AS v(i, id, type, at, unit, kind, subject, data)");
+    Some(sql)
 }
 
 /// Records an event in the caller's transaction: it commits or rolls back with the change. In
@@ -306,4 +367,17 @@ pub fn list(
     }
     let rows: Vec<EventRow> = query.load(conn)?;
     rows.into_iter().map(to_event).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_double_quotes_and_backslashes_and_refuse_nul() {
+        assert_eq!(pg_literal("O'Brien").unwrap(), "E'O''Brien'");
+        assert_eq!(pg_literal(r"a\'b").unwrap(), r"E'a\\''b'");
+        assert_eq!(pg_literal("Đồng Xoài").unwrap(), "E'Đồng Xoài'");
+        assert_eq!(pg_literal("a\0b"), None);
+    }
 }

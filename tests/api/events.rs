@@ -267,7 +267,10 @@ async fn the_feed_shows_each_reader_what_it_may_see() {
     let viewer = app.user("viewer", None).await;
     for (user, title) in [
         (&ours, "Tin của Sở Xây dựng"),
-        (&theirs, "Tin của Sở Nội vụ"),
+        (
+            &theirs,
+            r#"Tin của Sở Nội vụ: 'trích dẫn' \ "ngoặc" \' ');"#,
+        ),
     ] {
         json(
             app.post_as(&user.token, "/api/v1/submissions", &item(title))
@@ -301,6 +304,10 @@ async fn the_feed_shows_each_reader_what_it_may_see() {
     assert!(other.is_empty());
     let by_unit = events_until(&app, &admin, "unit=so-noi-vu", 1).await;
     assert_eq!(by_unit.len(), 1);
+    assert_eq!(
+        by_unit[0]["data"]["title"],
+        r#"Tin của Sở Nội vụ: 'trích dẫn' \ "ngoặc" \' ');"#
+    );
     let by_type = events_until(&app, &admin, "type=holiday.changed,unit.created", 1).await;
     assert_eq!(by_type.len(), 1);
     for (query, name) in [
