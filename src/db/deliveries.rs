@@ -9,14 +9,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Duration, NaiveDateTime};
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::query_builder::SqlQuery;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
 
 use super::events::{self as event_log, Filter, NUMBERING_LOCK};
 use super::schema::{events as schema_events, webhook_attempts, webhook_deliveries, webhooks};
-use super::{DbConnection, DbError};
+use super::{write_transaction, DbConnection, DbError};
 use crate::domain::events::{self, EventType, NewEvent, SubjectKind};
 use crate::domain::webhook::DISABLE_AFTER_DAYS;
 
@@ -52,34 +52,6 @@ fn numbered(sql: &str) -> String {
         }
     }
     out
-}
-
-/// Runs `work` in a transaction that takes the write lock at once on SQLite (a deferred one
-/// that reads first cannot become a writer once another connection has committed, and fails
-/// at once with "database is locked" instead of waiting).
-fn write_transaction<T>(
-    conn: &mut DbConnection,
-    work: impl FnOnce(&mut DbConnection) -> Result<T, DbError>,
-) -> Result<T, DbError> {
-    type Manager = <DbConnection as Connection>::TransactionManager;
-    match conn {
-        DbConnection::Sqlite(sqlite) => {
-            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?
-        }
-        DbConnection::Pg(_) => Manager::begin_transaction(conn)?,
-    }
-    match work(conn) {
-        Ok(value) => {
-            Manager::commit_transaction(conn)?;
-            Ok(value)
-        }
-        Err(e) => {
-            if let Err(rollback) = Manager::rollback_transaction(conn) {
-                tracing::warn!(error = %rollback, "rolling back a delivery transaction failed");
-            }
-            Err(e)
-        }
-    }
 }
 
 #[derive(QueryableByName)]

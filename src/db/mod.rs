@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::{PgConnection, SqliteConnection};
@@ -208,4 +208,34 @@ pub fn ping(pool: &DbPool, database_url: &str) -> Result<(), DbError> {
     }
     let mut conn = pool.get_timeout(Duration::from_secs(2))?;
     conn.ping().map_err(|_| DbError::NoAnswer)
+}
+
+/// Runs `work` in a transaction that writes. On SQLite it begins `IMMEDIATE`, taking the
+/// write lock first (waiting up to `busy_timeout`): a deferred transaction that reads first
+/// cannot become a writer once another connection has committed since.
+pub(crate) fn write_transaction<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, DbError>,
+) -> Result<T, DbError> {
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    match conn {
+        DbConnection::Sqlite(sqlite) => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?
+        }
+        DbConnection::Pg(_) => Manager::begin_transaction(conn)?,
+    }
+    match work(conn) {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            if let Err(rollback) = Manager::rollback_transaction(conn) {
+                return Err(DbError::Internal(format!(
+                    "{e}; and the rollback failed: {rollback}"
+                )));
+            }
+            Err(e)
+        }
+    }
 }

@@ -7,12 +7,11 @@
 use std::collections::HashSet;
 
 use chrono::NaiveDateTime;
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 
 use super::events::{mark_once, record};
 use super::schema::{event_marks, obligations, questions, units};
-use super::{DbConnection, DbError};
+use super::{write_transaction, DbConnection, DbError};
 use crate::domain::events::{EventType, NewEvent};
 use crate::domain::question::Status;
 
@@ -153,34 +152,4 @@ pub fn emit_once(
         }
         Ok(recorded)
     })
-}
-
-/// Runs `work` in a transaction that writes. On SQLite it begins `IMMEDIATE`, taking the
-/// write lock first (waiting up to `busy_timeout`): a deferred transaction that reads first
-/// cannot become a writer once another connection has committed since.
-fn write_transaction<T>(
-    conn: &mut DbConnection,
-    work: impl FnOnce(&mut DbConnection) -> Result<T, DbError>,
-) -> Result<T, DbError> {
-    type Manager = <DbConnection as Connection>::TransactionManager;
-    match conn {
-        DbConnection::Sqlite(sqlite) => {
-            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?
-        }
-        DbConnection::Pg(_) => Manager::begin_transaction(conn)?,
-    }
-    match work(conn) {
-        Ok(value) => {
-            Manager::commit_transaction(conn)?;
-            Ok(value)
-        }
-        Err(e) => {
-            if let Err(rollback) = Manager::rollback_transaction(conn) {
-                return Err(DbError::Internal(format!(
-                    "{e}; and the rollback failed: {rollback}"
-                )));
-            }
-            Err(e)
-        }
-    }
 }
