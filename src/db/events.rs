@@ -23,7 +23,8 @@ use super::schema::{event_marks, events};
 use super::{DbConnection, DbError};
 use crate::domain::events::{Event, EventType, NewEvent, SubjectKind};
 
-/// The advisory lock a PostgreSQL transaction holds from numbering its events to its commit.
+/// The advisory lock a PostgreSQL transaction holds from numbering its events to its commit
+/// (31647734761090049; `bench/run.sh` takes it to put a backlog in the log).
 pub const NUMBERING_LOCK: i64 = 0x0070_6f72_7461_6c01;
 
 thread_local! {

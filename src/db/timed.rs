@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::events::{mark_once, record};
+use super::events::{mark_once, record, Collect};
 use super::schema::{event_marks, obligations, questions, units};
 use super::{write_transaction, DbConnection, DbError};
 use crate::domain::events::{EventType, NewEvent};
@@ -143,6 +143,10 @@ pub fn emit_once(
     let mut ordered: Vec<&NewEvent> = list.iter().collect();
     ordered.sort_by(|a, b| (a.kind, &a.subject_id).cmp(&(b.kind, &b.subject_id)));
     write_transaction(conn, |conn| {
+        // The events are inserted together after the marks, so the numbering lock (which
+        // every write that records an event takes) is held only for that insert and the
+        // commit, and never while a mark waits for another instance.
+        let collected = Collect::start();
         let mut recorded = 0;
         for event in ordered {
             if mark_once(conn, event.kind, &event.subject_id, now)? {
@@ -150,6 +154,7 @@ pub fn emit_once(
                 recorded += 1;
             }
         }
+        collected.insert(conn)?;
         Ok(recorded)
     })
 }

@@ -7,7 +7,9 @@
 //!   from Tuesday 00:00. From then on, at most three working days follow today up to and
 //!   including the due day (`working_days_left` in the event), as when a question is asked with
 //!   three working days to answer. Not sent once the question is overdue.
-//! - `question.overdue`: an unanswered question whose `due_at` has passed.
+//! - `question.overdue`: an unanswered question whose `due_at` has passed, within
+//!   [`OVERDUE_LOOKBACK_DAYS`]: one overdue for longer when first seen (an old database on its
+//!   first start) gets no event; the staff list's `overdue=true` shows it.
 //! - `obligation.period_missed`: a period of an obligation has closed (the day after
 //!   [`Period::closes`] has begun) with fewer items counting for it than the obligation
 //!   requires, counted as `GET /api/v1/obligations/status` counts them. Only periods that
@@ -45,6 +47,9 @@ const ROUND_READS: usize = 10 * BATCH as usize;
 
 /// Obligation periods checked per round.
 const PERIOD_BATCH: usize = 100;
+
+/// How long after its due time an unanswered question may still be reported overdue.
+pub const OVERDUE_LOOKBACK_DAYS: u64 = 30;
 
 /// How long after it closes a period is checked.
 pub const LOOKBACK_DAYS: u64 = 92;
@@ -240,7 +245,8 @@ fn overdue(
     from: Option<NaiveDateTime>,
     now: NaiveDateTime,
 ) -> Result<Progress, DbError> {
-    let range = (from, sweep.now);
+    let floor = sweep.now.checked_sub_days(Days::new(OVERDUE_LOOKBACK_DAYS));
+    let range = (from.max(floor), sweep.now);
     let kind = EventType::QuestionOverdue;
     questions_batch(conn, &mut sweep.after, kind, status, range, now, |e, _| e)
 }
