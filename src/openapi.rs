@@ -173,7 +173,7 @@ fn event_delivery() -> OperationBuilder {
                 .content(
                     "application/json",
                     ContentBuilder::new()
-                        .schema(Some(Ref::from_schema_name("EventResponse")))
+                        .schema(Some(Ref::from_schema_name("Event")))
                         .build(),
                 )
                 .build(),

@@ -49,6 +49,7 @@ pub struct EventSubject {
 /// A change of state. Receivers de-duplicate by `id`, which is also the `webhook-id` header of
 /// a delivery.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Event)]
 pub struct EventResponse {
     /// `evt_` and 32 hex digits.
     #[schema(example = "evt_5f0c6a3e9d2b4f7a8c1e2d3b4a5f6e7d")]
@@ -62,7 +63,8 @@ pub struct EventResponse {
     /// `question.asked`, `question.assigned`, `question.answered` (first reply),
     /// `question.replied` (later replies), `question.rejected`, `question.published`,
     /// `question.rated`, `question.due_soon` (unanswered, from 00:00 UTC+7 on the third working day before the due day),
-    /// `question.overdue`, `unit.created`, `unit.updated`, `unit.deactivated`,
+    /// `question.overdue` (unanswered past `due_at`; sent within 30 days of it), `unit.created`,
+    /// `unit.updated`, `unit.deactivated`,
     /// `holiday.changed`, `obligation.period_missed`, `webhook.disabled`; and `webhook.test`
     /// in test deliveries only.
     #[serde(rename = "type")]

@@ -27,7 +27,7 @@ pub struct CreateWebhookRequest {
     #[schema(example = "https://portal.so-khcn.example.vn/hooks/portal")]
     pub url: String,
     /// The event types to receive (each at most once), or `["*"]` for all of them. The types
-    /// are listed under `type` of `EventResponse`; `webhook.test` is sent on request only.
+    /// are listed under `type` of `Event`; `webhook.test` is sent on request only.
     #[schema(example = json!(["submission.published", "submission.returned"]))]
     pub events: Vec<String>,
     /// Only this unit's events. An admin may omit it to receive every unit's events; an API

@@ -670,7 +670,7 @@ async fn the_api_document_describes_the_delivery_as_an_openapi_webhook() {
     let delivery = &doc["webhooks"]["event"]["post"];
     assert_eq!(
         delivery["requestBody"]["content"]["application/json"]["schema"]["$ref"],
-        "#/components/schemas/EventResponse"
+        "#/components/schemas/Event"
     );
     let headers: Vec<&str> = delivery["parameters"]
         .as_array()
