@@ -12,7 +12,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-TEST_LOG=1 RUST_LOG=debug NO_COLOR=1 cargo test --quiet --test api -- --nocapture >"$log" 2>&1
+if ! TEST_LOG=1 RUST_LOG=debug NO_COLOR=1 cargo test --quiet --test api -- --nocapture >"$log" 2>&1; then
+  # The log is too long to print whole: say which tests failed and why.
+  echo "FAIL: the API tests failed with the log on:" >&2
+  grep -E -- "panicked at|^test .* FAILED|^---- " -A 6 "$log" | head -200 >&2 || true
+  grep -E -- "^failures:|^test result" -A 40 "$log" | tail -60 >&2 || true
+  exit 1
+fi
 requests=$(grep -c 'request_id' "$log" || true)
 if [ "$requests" -lt 1000 ]; then
   echo "FAIL: the log holds only $requests request lines; the scan would prove nothing" >&2
