@@ -169,12 +169,11 @@ case "$backend" in
       subject_kind, subject_id, data) SELECT printf('evt_bench%023d', i), $last + i, 'unit.updated', \
       strftime('%Y-%m-%d %H:%M:%f', 'now'), 'so-noi-vu', 'unit', 'so-noi-vu', '{\"bench\":true}' FROM n" ;;
   postgres)
-    # Numbered as the service numbers events: under its advisory lock, after the largest.
-    psql "$url" -q -c "BEGIN" -c "SELECT pg_advisory_xact_lock(31647734761090049)" \
-      -c "INSERT INTO events (seq, id, type, occurred_at, unit_code, subject_kind, subject_id, data) \
-      SELECT (SELECT COALESCE(MAX(seq), 0) FROM events) + i, 'evt_bench' || lpad(i::text, 23, '0'), \
-      'unit.updated', now() AT TIME ZONE 'UTC', 'so-noi-vu', 'unit', 'so-noi-vu', '{\"bench\":true}' \
-      FROM generate_series(1, $backlog) i" -c "COMMIT" > /dev/null ;;
+    # Numbered as the service numbers events: from the transaction's id.
+    psql "$url" -q -c "INSERT INTO events (seq, id, type, occurred_at, unit_code, subject_kind, \
+      subject_id, data) SELECT pg_current_xact_id()::text::bigint * 65536 + i, \
+      'evt_bench' || lpad(i::text, 23, '0'), 'unit.updated', now() AT TIME ZONE 'UTC', 'so-noi-vu', \
+      'unit', 'so-noi-vu', '{\"bench\":true}' FROM generate_series(1, $backlog) i" > /dev/null ;;
 esac
 wait_sink "$backlog" 300
 sink_stats > "$out/backlog.json"

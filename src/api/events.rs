@@ -54,8 +54,9 @@ pub struct EventResponse {
     /// `evt_` and 32 hex digits.
     #[schema(example = "evt_5f0c6a3e9d2b4f7a8c1e2d3b4a5f6e7d")]
     pub id: String,
-    /// Increases in commit order: remember the last one you processed, and ask for the events
-    /// after it to miss nothing. Null only in a `webhook.test` delivery.
+    /// The event's place in the log, a 64-bit integer (with gaps on PostgreSQL): no event ever
+    /// appears under a number already listed, so remember the last one you processed and ask
+    /// for the events after it to miss nothing. Null only in a `webhook.test` delivery.
     pub seq: Option<i64>,
     /// What happened: `submission.created`, `submission.updated`, `submission.submitted`,
     /// `submission.withdrawn`, `submission.review_started`, `submission.returned`,
@@ -116,7 +117,7 @@ fn events_limit(limit: Option<u32>) -> Result<usize, ApiError> {
 /// Read the events, oldest first.
 ///
 /// Every change of state is an event, recorded in the same transaction as the change, and
-/// numbered by `seq` in commit order. This is the way to catch up after downtime: remember the
+/// numbered by `seq`; no event ever appears under a number already listed. This is the way to catch up after downtime: remember the
 /// `seq` of the last event you processed, and ask for `after_seq` of it until a page comes back
 /// with `next_cursor` null. Webhooks push the same events as they happen; a receiver that was
 /// down reads what it missed here.

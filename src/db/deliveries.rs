@@ -1,6 +1,6 @@
-//! Webhook deliveries: turning numbered events into one delivery per subscribed webhook
-//! (fan-out), claiming due deliveries so that one instance sends a given attempt, recording
-//! what each attempt got, and disabling an endpoint that has failed for days.
+//! Webhook deliveries: claiming due deliveries so that one instance sends a given attempt,
+//! recording what each attempt got, and disabling an endpoint that has failed for days. (The
+//! deliveries are made by the fan-out, `db::fanout`.)
 //!
 //! Every write here runs in one short transaction that takes the write lock first (SQLite
 //! `BEGIN IMMEDIATE`) or works row by row under PostgreSQL's locks, so several instances on one
@@ -11,242 +11,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{Duration, NaiveDateTime};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::query_builder::SqlQuery;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
 
-use super::events::{self as event_log, Filter, NUMBERING_LOCK};
-use super::schema::{events as schema_events, webhook_attempts, webhook_deliveries, webhooks};
-use super::{write_transaction, DbConnection, DbError};
+use super::events as event_log;
+use super::schema::{webhook_attempts, webhook_deliveries, webhooks};
+use super::{portable_query as query, write_transaction, DbConnection, DbError};
 use crate::domain::events::{self, EventType, NewEvent, SubjectKind};
 use crate::domain::webhook::DISABLE_AFTER_DAYS;
-
-/// The advisory lock that makes one PostgreSQL instance at a time fan events out.
-pub const FANOUT_LOCK: i64 = NUMBERING_LOCK + 1;
-
-/// The `event_cursors` row of the webhook fan-out.
-const CURSOR: &str = "webhooks";
-
-/// Rows per multi-row INSERT: far below both databases' bind-parameter limits at 9 columns.
-const ROWS_PER_STATEMENT: usize = 500;
-
-/// A statement in the placeholder style of the connection's backend: written with `?`, which
-/// PostgreSQL gets as `$1`, `$2`, ... (none of these statements has a `?` inside a literal).
-fn query(conn: &DbConnection, sql: &str) -> SqlQuery {
-    match conn {
-        DbConnection::Sqlite(_) => diesel::sql_query(sql),
-        DbConnection::Pg(_) => diesel::sql_query(numbered(sql)),
-    }
-}
-
-/// `?` placeholders as PostgreSQL numbers them.
-fn numbered(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 16);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push('$');
-            out.push_str(&n.to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-#[derive(QueryableByName)]
-struct Locked {
-    #[diesel(sql_type = Bool)]
-    locked: bool,
-}
-
-#[derive(QueryableByName)]
-struct Cursor {
-    #[diesel(sql_type = BigInt)]
-    seq: i64,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = webhook_deliveries)]
-struct NewDelivery<'a> {
-    webhook_id: &'a str,
-    event_id: &'a str,
-    event_type: &'a str,
-    payload: &'a str,
-    status: &'a str,
-    attempts: i32,
-    next_attempt_at: Option<NaiveDateTime>,
-    lease_until: Option<NaiveDateTime>,
-    created_at: NaiveDateTime,
-}
-
-/// What one fan-out did.
-#[derive(Debug, Default)]
-pub struct FanOut {
-    /// The types of the events passed on, one per event (whether or not a webhook took it).
-    pub events: Vec<EventType>,
-    /// Deliveries created.
-    pub deliveries: usize,
-    /// Whether it stopped at its limit, with more events waiting.
-    pub more: bool,
-}
-
-/// A webhook as the fan-out matches events against it.
-struct Subscriber {
-    id: String,
-    events: Vec<String>,
-    unit: Option<String>,
-    created_at: NaiveDateTime,
-}
-
-impl Subscriber {
-    /// Whether it takes the event: subscribed to its type, of its unit (if it has one), and
-    /// not from before it existed (the fan-out may be behind when a webhook is added).
-    fn takes(&self, event: &NewEvent) -> bool {
-        event.occurred_at >= self.created_at
-            && events::subscribed(&self.events, event.kind.as_str())
-            && self
-                .unit
-                .as_ref()
-                .is_none_or(|u| event.unit.as_ref() == Some(u))
-    }
-}
-
-/// Passes up to `limit` numbered events after the fan-out's cursor to the enabled webhooks
-/// that take them: one pending delivery each, due `now`, in one transaction with the cursor's
-/// advance. One instance at a time does it (PostgreSQL: an advisory lock, the others skip
-/// their turn; SQLite: the write lock). It takes the write lock even when there is nothing to
-/// pass on: ask [`probe`] first.
-pub fn fan_out(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> Result<FanOut, DbError> {
-    write_transaction(conn, |conn| {
-        if matches!(conn, DbConnection::Pg(_)) {
-            let locked: Locked = query(conn, "SELECT pg_try_advisory_xact_lock(?) AS locked")
-                .bind::<BigInt, _>(FANOUT_LOCK)
-                .get_result(conn)?;
-            if !locked.locked {
-                return Ok(FanOut::default());
-            }
-        }
-        // Read again under the lock: another instance may have advanced it meanwhile.
-        let cursor: Cursor = query(conn, "SELECT seq FROM event_cursors WHERE name = ?")
-            .bind::<Text, _>(CURSOR)
-            .get_result(conn)?;
-        let subscribers = subscribers(conn)?;
-        if subscribers.is_empty() {
-            // Nobody to pass them to: count them and move on, without reading their data.
-            let kinds: Vec<(i64, String)> = schema_events::table
-                .filter(schema_events::seq.gt(cursor.seq))
-                .order(schema_events::seq.asc())
-                .limit(limit)
-                .select((schema_events::seq, schema_events::kind))
-                .load(conn)?;
-            let Some(last) = kinds.last().map(|(seq, _)| *seq) else {
-                return Ok(FanOut::default());
-            };
-            advance(conn, last)?;
-            return Ok(FanOut {
-                events: kinds
-                    .iter()
-                    .filter_map(|(_, kind)| EventType::parse(kind))
-                    .collect(),
-                deliveries: 0,
-                more: i64::try_from(kinds.len()).unwrap_or(i64::MAX) >= limit,
-            });
-        }
-        let list = event_log::list(
-            conn,
-            &Filter {
-                after_seq: cursor.seq,
-                ..Filter::default()
-            },
-            limit,
-            None,
-        )?;
-        let Some(last) = list.last().map(|e| e.seq) else {
-            return Ok(FanOut::default());
-        };
-        let mut payloads: Vec<(usize, String)> = Vec::new();
-        for (i, event) in list.iter().enumerate() {
-            if subscribers.iter().any(|s| s.takes(&event.event)) {
-                payloads.push((i, event.to_json().to_string()));
-            }
-        }
-        let mut rows = Vec::new();
-        for (i, payload) in &payloads {
-            let event = &list[*i].event;
-            for subscriber in subscribers.iter().filter(|s| s.takes(event)) {
-                rows.push(NewDelivery {
-                    webhook_id: &subscriber.id,
-                    event_id: &event.id,
-                    event_type: event.kind.as_str(),
-                    payload,
-                    status: "pending",
-                    attempts: 0,
-                    next_attempt_at: Some(now),
-                    lease_until: None,
-                    created_at: now,
-                });
-            }
-        }
-        let mut deliveries = 0;
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            // The cursor moves in this transaction, so an event is passed on once; a conflict
-            // could only come from a delivery made by other means, and then it stands.
-            deliveries += match conn {
-                DbConnection::Pg(c) => diesel::insert_into(webhook_deliveries::table)
-                    .values(chunk)
-                    .on_conflict_do_nothing()
-                    .execute(c)?,
-                DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(webhook_deliveries::table)
-                    .values(chunk)
-                    .execute(c)?,
-            };
-        }
-        advance(conn, last)?;
-        Ok(FanOut {
-            events: list.iter().map(|e| e.event.kind).collect(),
-            deliveries,
-            more: i64::try_from(list.len()).unwrap_or(i64::MAX) >= limit,
-        })
-    })
-}
-
-/// Moves the fan-out's cursor to `seq`.
-fn advance(conn: &mut DbConnection, seq: i64) -> Result<(), DbError> {
-    query(conn, "UPDATE event_cursors SET seq = ? WHERE name = ?")
-        .bind::<BigInt, _>(seq)
-        .bind::<Text, _>(CURSOR)
-        .execute(conn)?;
-    Ok(())
-}
-
-fn subscribers(conn: &mut DbConnection) -> Result<Vec<Subscriber>, DbError> {
-    type Row = (String, String, Option<String>, NaiveDateTime);
-    let rows: Vec<Row> = webhooks::table
-        .filter(webhooks::enabled.eq(true))
-        .select((
-            webhooks::id,
-            webhooks::events,
-            webhooks::unit_code,
-            webhooks::created_at,
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(id, list, unit, created_at)| match serde_json::from_str(&list) {
-            Ok(events) => Some(Subscriber {
-                id,
-                events,
-                unit,
-                created_at,
-            }),
-            Err(_) => {
-                tracing::warn!(webhook = %id, "a webhook's event list is not a JSON array of names");
-                None
-            }
-        })
-        .collect())
-}
 
 /// A delivery claimed for one attempt, with what sending it needs.
 #[derive(Debug, Clone)]
@@ -300,10 +71,11 @@ pub struct Probe {
 /// Looks for new events to pass on and for due deliveries, in one read.
 pub fn probe(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Probe, DbError> {
     let sql = format!(
-        "SELECT COALESCE((SELECT MAX(seq) FROM events), 0) > \
-         COALESCE((SELECT seq FROM event_cursors WHERE name = 'webhooks'), 0) AS new_events, \
+        "SELECT EXISTS (SELECT 1 FROM events WHERE seq < {} AND seq > \
+         COALESCE((SELECT seq FROM event_cursors WHERE name = 'webhooks'), 0)) AS new_events, \
          EXISTS (SELECT 1 FROM webhook_deliveries d \
-         JOIN webhooks w ON w.id = d.webhook_id WHERE {DUE}) AS due"
+         JOIN webhooks w ON w.id = d.webhook_id WHERE {DUE}) AS due",
+        event_log::visible_below_sql(conn)
     );
     Ok(query(conn, &sql)
         .bind::<Timestamp, _>(now)
@@ -539,7 +311,7 @@ fn record(conn: &mut DbConnection, done: &[Attempted]) -> Result<Vec<bool>, DbEr
             next_attempt_at: a.next.stored().1,
         })
         .collect();
-    for chunk in attempts.chunks(ROWS_PER_STATEMENT) {
+    for chunk in attempts.chunks(ATTEMPTS_PER_STATEMENT) {
         match conn {
             DbConnection::Pg(c) => diesel::insert_into(webhook_attempts::table)
                 .values(chunk)
@@ -687,57 +459,4 @@ pub fn oldest_pending(conn: &mut DbConnection) -> Result<Option<NaiveDateTime>, 
     )
     .get_result(conn)?;
     Ok(row.at)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn at(s: &str) -> NaiveDateTime {
-        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()
-    }
-
-    #[test]
-    fn a_webhook_takes_its_types_of_its_unit_from_its_creation_on() {
-        let subscriber = Subscriber {
-            id: "wh".into(),
-            events: vec!["question.asked".into()],
-            unit: Some("so-xay-dung".into()),
-            created_at: at("2026-03-02 10:00:00"),
-        };
-        let event = |kind, unit: Option<&str>, when| {
-            NewEvent::new(
-                kind,
-                at(when),
-                unit.map(str::to_string),
-                SubjectKind::Question,
-                "q1",
-            )
-        };
-        let asked = EventType::QuestionAsked;
-        assert!(subscriber.takes(&event(asked, Some("so-xay-dung"), "2026-03-02 10:00:00")));
-        assert!(!subscriber.takes(&event(asked, Some("so-noi-vu"), "2026-03-02 10:00:01")));
-        assert!(!subscriber.takes(&event(asked, None, "2026-03-02 10:00:01")));
-        assert!(!subscriber.takes(&event(
-            EventType::QuestionAnswered,
-            Some("so-xay-dung"),
-            "2026-03-02 10:00:01"
-        )));
-        assert!(!subscriber.takes(&event(asked, Some("so-xay-dung"), "2026-03-02 09:59:59")));
-        let everything = Subscriber {
-            events: vec!["*".into()],
-            unit: None,
-            ..subscriber
-        };
-        assert!(everything.takes(&event(asked, None, "2026-03-02 10:00:00")));
-        assert!(!everything.takes(&event(EventType::WebhookTest, None, "2026-03-02 10:00:00")));
-    }
-
-    #[test]
-    fn placeholders_are_numbered_for_postgresql() {
-        assert_eq!(
-            numbered("UPDATE t SET a = ? WHERE b = ? AND c IN (?, ?)"),
-            "UPDATE t SET a = $1 WHERE b = $2 AND c IN ($3, $4)"
-        );
-    }
 }

@@ -6,6 +6,7 @@ pub mod categories;
 pub mod deliveries;
 pub mod error;
 pub mod events;
+pub mod fanout;
 pub mod holidays;
 pub mod idempotency;
 pub mod login_failures;
@@ -237,5 +238,44 @@ pub(crate) fn write_transaction<T>(
             }
             Err(e)
         }
+    }
+}
+
+/// A statement in the placeholder style of the connection's backend: written with `?`, which
+/// PostgreSQL gets as `$1`, `$2`, ... (none of these statements has a `?` inside a literal).
+fn portable_query(conn: &DbConnection, sql: &str) -> diesel::query_builder::SqlQuery {
+    match conn {
+        DbConnection::Sqlite(_) => diesel::sql_query(sql),
+        DbConnection::Pg(_) => diesel::sql_query(numbered(sql)),
+    }
+}
+
+/// `?` placeholders as PostgreSQL numbers them.
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_for_postgresql() {
+        assert_eq!(
+            numbered("UPDATE t SET a = ? WHERE b = ? AND c IN (?, ?)"),
+            "UPDATE t SET a = $1 WHERE b = $2 AND c IN ($3, $4)"
+        );
     }
 }

@@ -23,26 +23,11 @@ macro_rules! load_sql {
             DbConnection::Sqlite(c) => diesel::sql_query(sql)
                 $(.bind::<$st, _>($val))*
                 .load::<$row>(c),
-            DbConnection::Pg(c) => diesel::sql_query(numbered(sql))
+            DbConnection::Pg(c) => diesel::sql_query(super::numbered(sql))
                 $(.bind::<$st, _>($val))*
                 .load::<$row>(c),
         }
     }};
-}
-
-/// Turns `?` placeholders into PostgreSQL's `$1`, `$2`, ...
-fn numbered(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 16);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push_str(&format!("${n}"));
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[derive(Debug, QueryableByName)]

@@ -143,9 +143,8 @@ pub fn emit_once(
     let mut ordered: Vec<&NewEvent> = list.iter().collect();
     ordered.sort_by(|a, b| (a.kind, &a.subject_id).cmp(&(b.kind, &b.subject_id)));
     write_transaction(conn, |conn| {
-        // The events are inserted together after the marks, so the numbering lock (which
-        // every write that records an event takes) is held only for that insert and the
-        // commit, and never while a mark waits for another instance.
+        // The events are inserted together after the marks, in one statement (on SQLite,
+        // whose write lock this transaction holds, they are numbered as they are inserted).
         let collected = Collect::start();
         let mut recorded = 0;
         for event in ordered {

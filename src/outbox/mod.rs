@@ -169,7 +169,7 @@ fn round(context: &mut Context) {
         });
         due = probe.due;
         if probe.new_events {
-            match db::deliveries::fan_out(&mut conn, now, FAN_OUT_LIMIT) {
+            match db::fanout::fan_out(&mut conn, now, FAN_OUT_LIMIT) {
                 Ok(fan_out) => {
                     for kind in &fan_out.events {
                         context.metrics.event(*kind);

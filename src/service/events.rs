@@ -17,11 +17,6 @@ use crate::domain::submission::{Action as SubmissionAction, Submission};
 use crate::error::{ApiError, FieldError};
 use crate::state::AppState;
 
-/// Who took a step, as events name it: a role, or `citizen` for an asker.
-pub fn actor_role(principal: Option<&Principal>) -> &'static str {
-    principal.map_or("citizen", |p| p.role.as_str())
-}
-
 /// The event type of a workflow step on an item.
 pub fn submission_step(action: SubmissionAction) -> EventType {
     match action {
