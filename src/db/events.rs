@@ -19,8 +19,8 @@
 use std::cell::RefCell;
 
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
 use diesel::pg::Pg;
+use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamp};
 
@@ -269,9 +269,14 @@ pub struct Listed {
 
 /// The numbers a reader may look at are below this (see the module's notes): on SQLite any.
 pub fn visible_below(conn: &mut DbConnection) -> Result<i64, DbError> {
-    let sql = format!("SELECT {} AS n", visible_below_sql(conn));
-    let bound: Bound = diesel::sql_query(sql).get_result(conn)?;
-    Ok(bound.n.unwrap_or(0))
+    match conn {
+        DbConnection::Sqlite(_) => Ok(i64::MAX),
+        DbConnection::Pg(pg) => {
+            let bound: Bound =
+                diesel::sql_query(format!("SELECT {PG_VISIBLE_BELOW} AS n")).get_result(pg)?;
+            Ok(bound.n.unwrap_or(0))
+        }
+    }
 }
 
 /// [`visible_below`] as an SQL expression, for a statement that reads events itself.
@@ -319,9 +324,7 @@ pub fn read(conn: &mut DbConnection, filter: &Filter, limit: i64) -> Result<List
     };
     let events = list(conn, filter, limit, stretch_below)?;
     let scanned_to = match end {
-        Some(end) if (events.len() as i64) < limit => {
-            nth_after(conn, end, below, 1)?.map(|_| end)
-        }
+        Some(end) if (events.len() as i64) < limit => nth_after(conn, end, below, 1)?.map(|_| end),
         _ => None,
     };
     Ok(Listed { events, scanned_to })

@@ -266,7 +266,6 @@ fn numbered(sql: &str) -> String {
     out
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

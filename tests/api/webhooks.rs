@@ -721,7 +721,10 @@ async fn failures_are_retried_on_schedule_then_given_up() {
     // The gauge is measured every few seconds: it falls to 0 at the next measurement.
     let deadline = Instant::now() + DEADLINE;
     while metric(&app, "webhook_oldest_pending_delivery_seconds").await != 0.0 {
-        assert!(Instant::now() < deadline, "a delivery is still counted as pending");
+        assert!(
+            Instant::now() < deadline,
+            "a delivery is still counted as pending"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
