@@ -79,7 +79,7 @@ pub fn document() -> OpenApi {
         TagBuilder::new()
             .name("events")
             .description(Some(
-                "Every change of state, in commit order, and the webhooks that push them",
+                "Every change of state, in order, and the webhooks that push them",
             ))
             .build(),
         TagBuilder::new()

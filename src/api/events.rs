@@ -1,4 +1,4 @@
-//! The events feed: every change, in commit order, for integrators to follow and catch up.
+//! The events feed: every change, in order, for integrators to follow and catch up.
 
 use actix_web::{get, web};
 use serde::{Deserialize, Serialize};

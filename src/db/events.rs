@@ -11,7 +11,9 @@
 //!   oldest transaction still running (its snapshot's `xmin`, times 65536): every transaction
 //!   below it has ended, so nothing can later appear under a number already passed. Numbers
 //!   then have gaps, and a reader sees an event once its transaction and every older writing
-//!   transaction have ended (milliseconds, unless a transaction stays open).
+//!   transaction have ended (milliseconds, unless a transaction stays open). A change made
+//!   after another committed still has the larger number: its transaction began writing after.
+//!   (Changes to existing rows all go through one writer, whose groups run one after another.)
 //!
 //! The group-commit writer collects the events of its jobs (see [`Collect`]) and inserts them
 //! in one statement just before the group commits: a job pays no round trip for its event.

@@ -172,7 +172,8 @@ pub fn new_event_id() -> String {
 /// A recorded event, numbered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
-    /// Increases in commit order: a reader that remembers the last one misses nothing.
+    /// The event's place in the log: no event appears under a number a reader has passed, so
+    /// a reader that remembers the last one misses nothing.
     pub seq: i64,
     /// The event as recorded.
     pub event: NewEvent,
