@@ -7,6 +7,9 @@
 #[allow(dead_code)]
 #[path = "api/helpers.rs"]
 mod helpers;
+#[allow(dead_code)]
+#[path = "support/webhook_receiver.rs"]
+mod webhook_receiver;
 
 use std::collections::{HashMap, HashSet};
 use std::process::{Child, Command, Stdio};
@@ -14,15 +17,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use diesel::Connection;
 use helpers::{held_connection, json, problem, start, TestDb, ADMIN_PASSWORD, JWT_SECRET};
-use hmac::{Hmac, Mac};
 use serde_json::{json as j, Value};
-use sha2::Sha256;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use webhook_receiver::{assert_signed, verify_with_the_reference_library, Received, Receiver};
 
 /// The service binary, running as a process of its own.
 struct Process {
@@ -320,119 +319,6 @@ async fn every_acknowledged_write_survives_a_kill_in_the_middle_of_the_load() {
 // ---------------------------------------------------------------------------------------------
 // Webhook deliveries across a kill
 
-/// One request a [`Receiver`] got.
-#[derive(Debug, Clone)]
-struct Received {
-    /// Header names in lower case.
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
-}
-
-impl Received {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .map(String::as_str)
-            .unwrap_or_else(|| panic!("no {name} header in {:?}", self.headers))
-    }
-}
-
-/// What the receiver's handlers share.
-struct Reception {
-    got: Mutex<Vec<Received>>,
-    /// Whether answers go out at once (`true`) or wait until the receiver is opened again.
-    open: tokio::sync::watch::Sender<bool>,
-    answered: AtomicUsize,
-}
-
-/// A webhook receiver on 127.0.0.1: records every request as it arrives and answers 200, at
-/// once while open, and only when opened again while held.
-struct Receiver {
-    url: String,
-    reception: web::Data<Reception>,
-    handle: actix_web::dev::ServerHandle,
-}
-
-impl Receiver {
-    fn start() -> Self {
-        let reception = web::Data::new(Reception {
-            got: Mutex::new(Vec::new()),
-            open: tokio::sync::watch::Sender::new(true),
-            answered: AtomicUsize::new(0),
-        });
-        let shared = reception.clone();
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(shared.clone())
-                .default_service(web::to(receive))
-        })
-        .workers(1)
-        .disable_signals()
-        .bind(("127.0.0.1", 0))
-        .expect("bind the receiver");
-        let port = server.addrs()[0].port();
-        let server = server.run();
-        let handle = server.handle();
-        tokio::spawn(server);
-        Self {
-            url: format!("http://127.0.0.1:{port}/hook"),
-            reception,
-            handle,
-        }
-    }
-
-    fn got(&self) -> Vec<Received> {
-        self.reception.got.lock().unwrap().clone()
-    }
-
-    /// Requests got and not answered yet.
-    fn holding(&self) -> usize {
-        // Answered first: a request is counted as got before it is answered.
-        let answered = self.reception.answered.load(Ordering::SeqCst);
-        let got = self.reception.got.lock().unwrap().len();
-        got.saturating_sub(answered)
-    }
-
-    /// From now on, answers wait until [`Receiver::open`].
-    fn hold(&self) {
-        self.reception.open.send_replace(false);
-    }
-
-    /// Sends the answers held and answers at once again.
-    fn open(&self) {
-        self.reception.open.send_replace(true);
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        self.open();
-        // `stop` sends its command at once; the future only reports completion.
-        drop(self.handle.stop(false));
-    }
-}
-
-/// Records a request, then answers 200 when the receiver is open.
-async fn receive(
-    request: HttpRequest,
-    body: web::Bytes,
-    reception: web::Data<Reception>,
-) -> HttpResponse {
-    let headers = request
-        .headers()
-        .iter()
-        .filter_map(|(name, value)| Some((name.as_str().to_string(), value.to_str().ok()?.into())))
-        .collect();
-    reception.got.lock().unwrap().push(Received {
-        headers,
-        body: body.to_vec(),
-    });
-    let mut open = reception.open.subscribe();
-    let _ = open.wait_for(|open| *open).await;
-    reception.answered.fetch_add(1, Ordering::SeqCst);
-    HttpResponse::Ok().body("ok")
-}
-
 /// An event as stored.
 #[derive(Debug, diesel::QueryableByName)]
 struct StoredEvent {
@@ -474,68 +360,6 @@ async fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool
     }
 }
 
-/// Checks a delivery's Standard Webhooks headers and signature by hand: HMAC-SHA256 keyed with
-/// the secret's decoded bytes over `{id}.{timestamp}.{body}`, base64, after `v1,`.
-fn assert_signed(request: &Received, secret: &str) {
-    assert_eq!(request.header("content-type"), "application/json");
-    let id = request.header("webhook-id");
-    let timestamp: i64 = request.header("webhook-timestamp").parse().unwrap();
-    let skew = (chrono::Utc::now().timestamp() - timestamp).abs();
-    assert!(skew < 300, "timestamp {timestamp} is {skew} s off");
-    let key = STANDARD
-        .decode(secret.strip_prefix("whsec_").unwrap())
-        .unwrap();
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
-    mac.update(format!("{id}.{timestamp}.").as_bytes());
-    mac.update(&request.body);
-    let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
-    let signatures: Vec<&str> = request.header("webhook-signature").split(' ').collect();
-    assert!(
-        signatures.contains(&expected.as_str()),
-        "{signatures:?} lacks {expected}"
-    );
-}
-
-/// When `PORTAL_TEST_WEBHOOK_VERIFIER` names a Python with the `standardwebhooks` package,
-/// checks the requests with it too (tests/webhook_verify.py).
-fn verify_with_the_reference_library(requests: &[Received], secret: &str) {
-    let Some(python) = std::env::var("PORTAL_TEST_WEBHOOK_VERIFIER")
-        .ok()
-        .filter(|v| !v.is_empty())
-    else {
-        eprintln!("PORTAL_TEST_WEBHOOK_VERIFIER is not set: standardwebhooks not consulted");
-        return;
-    };
-    let list: Vec<Value> = requests
-        .iter()
-        .map(|r| {
-            j!({
-                "secret": secret,
-                "headers": r.headers,
-                "body_base64": STANDARD.encode(&r.body),
-            })
-        })
-        .collect();
-    let file = std::env::temp_dir().join(format!(
-        "webhook-requests-{}.json",
-        uuid::Uuid::new_v4().simple()
-    ));
-    std::fs::write(&file, serde_json::to_vec(&list).unwrap()).unwrap();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/webhook_verify.py");
-    let output = Command::new(&python)
-        .arg(script)
-        .arg(&file)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-    let _ = std::fs::remove_file(&file);
-    assert!(
-        output.status.success(),
-        "standardwebhooks refused a request:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 /// Every event committed before a SIGKILL reaches the webhook after the restart: those the
 /// dead instance had not passed on yet, its pending deliveries, and the attempts it had sent
 /// without hearing the answer (sent again when their lease runs out).
@@ -548,7 +372,7 @@ async fn events_committed_before_a_kill_are_all_delivered_after_the_restart() {
         ("PORTAL_WEBHOOK_CONCURRENCY", "4"),
     ];
     let db = TestDb::create();
-    let receiver = Receiver::start();
+    let receiver = Receiver::start(&[]).await;
     let mut service = Process::start_with(&db, &settings).await;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -561,7 +385,7 @@ async fn events_committed_before_a_kill_are_all_delivered_after_the_restart() {
     let made = http
         .post(format!("{}/api/v1/webhooks", service.address))
         .bearer_auth(&admin)
-        .json(&j!({"url": receiver.url, "events": ["*"], "description": "Kill -9"}))
+        .json(&j!({"url": receiver.url(), "events": ["*"], "description": "Kill -9"}))
         .send()
         .await
         .unwrap();
@@ -665,15 +489,15 @@ async fn events_committed_before_a_kill_are_all_delivered_after_the_restart() {
     let by_id: HashMap<&str, &StoredEvent> = events.iter().map(|e| (e.id.as_str(), e)).collect();
     for request in &got {
         assert_signed(request, &secret);
-        let body: Value = serde_json::from_slice(&request.body).expect("a JSON body");
+        let body = request.json();
         let id = request.header("webhook-id");
-        assert_eq!(body["id"], id);
         if let Some(event) = by_id.get(id) {
             assert_eq!(body["seq"], event.seq);
             assert_eq!(body["type"], event.kind.as_str());
         }
     }
-    verify_with_the_reference_library(&got, &secret);
+    let signed: Vec<(&Received, &str)> = got.iter().map(|r| (r, secret.as_str())).collect();
+    verify_with_the_reference_library(&signed);
     let distinct: HashSet<&str> = got.iter().map(|r| r.header("webhook-id")).collect();
     let duplicates = got.len() - distinct.len();
     // The attempts left unanswered were made again: at least once means twice for them.

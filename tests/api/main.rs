@@ -21,5 +21,8 @@ mod security;
 mod stats;
 mod submissions;
 mod timed_events;
+#[allow(dead_code)]
+#[path = "../support/webhook_receiver.rs"]
+mod webhook_receiver;
 mod webhooks;
 mod webhooks_admin;
