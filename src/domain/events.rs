@@ -164,6 +164,64 @@ impl NewEvent {
     }
 }
 
+/// What every event about a question carries: what a receiver needs to act, nothing of the
+/// asker's.
+#[derive(Debug, Clone, Copy)]
+pub struct QuestionFacts<'a> {
+    /// The question's UUID, the event's subject.
+    pub id: &'a str,
+    /// Its status after the change.
+    pub status: &'a str,
+    /// The code the asker follows it with.
+    pub tracking_code: &'a str,
+    /// Its title.
+    pub title: &'a str,
+    /// The unit that is to answer, once routed.
+    pub unit: Option<&'a str>,
+    /// Its category, if any.
+    pub category: Option<&'a str>,
+    /// When it was asked (UTC).
+    pub received_at: NaiveDateTime,
+    /// When the answer is due (UTC).
+    pub due_at: NaiveDateTime,
+}
+
+/// The [`QuestionFacts`] of a question row (any type with the fields of a question: the stored
+/// question, the time-driven sweep's unanswered one).
+macro_rules! question_facts {
+    ($q:expr) => {
+        $crate::domain::events::QuestionFacts {
+            id: &$q.id,
+            status: $q.status.as_str(),
+            tracking_code: &$q.tracking_code,
+            title: &$q.title,
+            unit: $q.unit.as_deref(),
+            category: $q.category.as_deref(),
+            received_at: $q.received_at,
+            due_at: $q.due_at,
+        }
+    };
+}
+pub(crate) use question_facts;
+
+/// An event about a question, with the facts every such event carries.
+pub fn question_event(kind: EventType, now: NaiveDateTime, q: QuestionFacts<'_>) -> NewEvent {
+    NewEvent::new(
+        kind,
+        now,
+        q.unit.map(str::to_string),
+        SubjectKind::Question,
+        q.id,
+    )
+    .with("status", q.status)
+    .with("tracking_code", q.tracking_code)
+    .with("title", q.title)
+    .with("unit", q.unit)
+    .with("category", q.category)
+    .with("received_at", wire_time(q.received_at))
+    .with("due_at", wire_time(q.due_at))
+}
+
 /// A fresh event id.
 pub fn new_event_id() -> String {
     format!("evt_{}", uuid::Uuid::new_v4().simple())

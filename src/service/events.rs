@@ -12,7 +12,9 @@ use crate::db::holidays::Holiday;
 use crate::db::questions::{Question, Reply};
 use crate::db::units::Unit;
 use crate::domain::access::{Principal, Role};
-use crate::domain::events::{wire_time, EventType, NewEvent, SubjectKind};
+use crate::domain::events::{
+    question_event, question_facts, wire_time, EventType, NewEvent, SubjectKind,
+};
 use crate::domain::submission::{Action as SubmissionAction, Submission};
 use crate::error::{ApiError, FieldError};
 use crate::state::AppState;
@@ -63,14 +65,8 @@ pub fn question(
     reply: Option<&Reply>,
     now: NaiveDateTime,
 ) -> NewEvent {
-    let mut event = NewEvent::new(kind, now, q.unit.clone(), SubjectKind::Question, &q.id)
-        .with("status", q.status.as_str())
-        .with("tracking_code", q.tracking_code.as_str())
-        .with("title", q.title.as_str())
-        .with("unit", q.unit.as_deref())
-        .with("category", q.category.as_deref())
-        .with("received_at", wire_time(q.received_at))
-        .with("due_at", wire_time(q.due_at))
+    let facts = question_facts!(q);
+    let mut event = question_event(kind, now, facts)
         .with("answered_at", q.answered_at.map(wire_time))
         .with("published_at", q.published_at.map(wire_time))
         .with("publish_consent", q.publish_consent)

@@ -10,7 +10,7 @@ use crate::db::timed::{DueKey, DueQuestion, ObligationLife};
 use crate::db::{self, DbConnection, DbError};
 use crate::domain::calendar::{day_start_utc, local_date, WorkingCalendar};
 use crate::domain::compliance::{status, Obligation, Period, PeriodStatus};
-use crate::domain::events::{wire_time, EventType, NewEvent, SubjectKind};
+use crate::domain::events::{self, question_facts, EventType, NewEvent, SubjectKind};
 use crate::domain::question::Status;
 
 /// Working days before the due day from which an unanswered question is due soon.
@@ -42,14 +42,8 @@ fn working_days_left(calendar: &WorkingCalendar, now: NaiveDateTime, due_at: Nai
 
 /// An event about an unanswered question: what a receiver needs, nothing of the asker's.
 fn question_event(kind: EventType, q: &DueQuestion, now: NaiveDateTime) -> NewEvent {
-    NewEvent::new(kind, now, q.unit.clone(), SubjectKind::Question, &q.id)
-        .with("status", q.status.as_str())
-        .with("tracking_code", q.tracking_code.as_str())
-        .with("title", q.title.as_str())
-        .with("unit", q.unit.as_deref())
-        .with("category", q.category.as_deref())
-        .with("received_at", wire_time(q.received_at))
-        .with("due_at", wire_time(q.due_at))
+    let facts = question_facts!(q);
+    events::question_event(kind, now, facts)
 }
 
 /// Emits `question.due_soon` for one batch of questions in `status`.
