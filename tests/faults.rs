@@ -336,9 +336,7 @@ fn events_after(db: &TestDb, seq: i64) -> Vec<StoredEvent> {
         format!("SELECT id, seq, \"type\" AS kind FROM events WHERE seq > {seq} ORDER BY seq");
     match db {
         TestDb::Sqlite { dir } => {
-            let mut conn =
-                diesel::SqliteConnection::establish(&dir.join("portal.db").to_string_lossy())
-                    .expect("open the test db");
+            let mut conn = TestDb::open_sqlite(dir);
             diesel::RunQueryDsl::load(diesel::sql_query(sql), &mut conn).expect("read events")
         }
         db => {

@@ -58,13 +58,22 @@ impl TestDb {
         }
     }
 
+    /// A connection of the test's own to its SQLite file, waiting (as the service's do) while
+    /// the service holds the write lock instead of failing with "database is locked".
+    pub fn open_sqlite(dir: &std::path::Path) -> diesel::SqliteConnection {
+        let mut conn =
+            diesel::SqliteConnection::establish(&dir.join("portal.db").to_string_lossy())
+                .expect("open the test db");
+        conn.batch_execute("PRAGMA busy_timeout = 10000;")
+            .expect("set the busy timeout");
+        conn
+    }
+
     /// Runs SQL directly on the database, behind the service's back.
     pub fn execute(&self, statement: &str) {
         match self {
             Self::Sqlite { dir } => {
-                let mut conn =
-                    diesel::SqliteConnection::establish(&dir.join("portal.db").to_string_lossy())
-                        .expect("open the test db");
+                let mut conn = Self::open_sqlite(dir);
                 conn.batch_execute(statement).expect("run SQL");
             }
             _ => {
@@ -79,9 +88,7 @@ impl TestDb {
     pub fn count(&self, query: &str) -> i64 {
         let rows: Vec<Count> = match self {
             Self::Sqlite { dir } => {
-                let mut conn =
-                    diesel::SqliteConnection::establish(&dir.join("portal.db").to_string_lossy())
-                        .expect("open the test db");
+                let mut conn = Self::open_sqlite(dir);
                 diesel::sql_query(query).load(&mut conn).expect("count")
             }
             _ => {

@@ -101,9 +101,7 @@ fn attempts(db: &TestDb, webhook: &str) -> Vec<AttemptRow> {
     );
     match db {
         TestDb::Sqlite { dir } => {
-            let mut conn =
-                diesel::SqliteConnection::establish(&dir.join("portal.db").to_string_lossy())
-                    .unwrap();
+            let mut conn = TestDb::open_sqlite(dir);
             diesel::RunQueryDsl::load(diesel::sql_query(sql), &mut conn).unwrap()
         }
         db => {
