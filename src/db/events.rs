@@ -162,7 +162,8 @@ fn insert_numbered(conn: &mut DbConnection, list: &[NewEvent]) -> Result<usize, 
 /// The numbered insert of a list of events on PostgreSQL: one statement whatever the length
 /// of the list, its values bound as arrays, so that the connection prepares it once and runs it
 /// as prepared from then on (a statement written out for each list is parsed and planned at
-/// every group commit: measured, that cost `POST /questions` about a quarter of its rate).
+/// every group commit: measured, `POST /questions` then ran at 0.78 of its rate before
+/// events, against 0.86–0.95 with this one; bench/RESULTS.md).
 /// Numbers go on from the transaction's last, if it numbered events before.
 struct PgInsert<'a> {
     ids: Vec<&'a str>,
@@ -289,8 +290,8 @@ pub fn visible_below_sql(conn: &DbConnection) -> &'static str {
     }
 }
 
-/// The visible events after `after` in number order: the number of the `nth` (counting from
-/// 1), if there are that many, and the largest, if any.
+/// The number of the `nth` visible event after `after` (counting from 1), if there are that
+/// many.
 fn nth_after(
     conn: &mut DbConnection,
     after: i64,
