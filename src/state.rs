@@ -6,6 +6,7 @@ use crate::auth::AccountCache;
 use crate::cache::PublicCache;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::db::questions::{Pending, Question};
 use crate::db::writer::Writer;
 use crate::db::{self, DbConnection, DbPool};
 use crate::error::ApiError;
@@ -78,12 +79,10 @@ impl AppState {
         self.writer.insert(work).await
     }
 
-    /// Like [`AppState::insert`], for one row in one statement (see [`Writer::insert_one`]).
-    pub async fn insert_one<T, F>(&self, work: F) -> Result<T, ApiError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
-    {
-        self.writer.insert_one(work).await
+    /// Stores a new question and its event in any writer's next group commit, with the
+    /// group's other new questions (see [`Writer::insert_question`]); `None` when no free
+    /// tracking code was drawn.
+    pub async fn insert_question(&self, pending: Pending) -> Result<Option<Question>, ApiError> {
+        Ok(self.writer.insert_question(pending).await?)
     }
 }

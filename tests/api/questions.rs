@@ -995,6 +995,110 @@ async fn a_taken_tracking_code_is_passed_over_without_an_error() {
     assert_eq!(found.id, first.id);
 }
 
+/// A group's new questions go in together (on PostgreSQL with one statement): a code taken by
+/// a stored question or by another of the same group is passed over, that question is drawn a
+/// new code (and its event names the new one), and every question is stored once with its
+/// event.
+#[tokio::test]
+async fn new_questions_stored_together_pass_over_taken_codes() {
+    use diesel::Connection;
+    use portal_api::db::questions::{
+        find_by_code, insert_new_code, insert_pending_together, Asker, Pending, Question,
+    };
+    use portal_api::domain::events::NewEvent;
+    use portal_api::domain::question::Status;
+
+    let app = spawn_app().await;
+    let pool = portal_api::db::connect(&app.db.url(), 1).expect("a pool on the test database");
+    let mut conn = pool.get().expect("a connection");
+    let at = chrono::DateTime::from_timestamp(1_767_225_600, 0)
+        .expect("a valid instant")
+        .naive_utc();
+    let question = |n: u32, code: &str| Question {
+        id: format!("00000000-0000-4000-8000-00000000000{n}"),
+        tracking_code: code.to_string(),
+        access_key_hash: "0".repeat(64),
+        title: format!("Câu hỏi {n}"),
+        body: "Bộ phận một cửa làm việc đến mấy giờ?".to_string(),
+        category: None,
+        unit: (n == 2).then(|| "so-noi-vu".to_string()),
+        asker: Asker {
+            name: "Nguyễn Văn A".to_string(),
+            email: (n == 3).then(|| "a@example.vn".to_string()),
+            ..Default::default()
+        },
+        publish_consent: n == 4,
+        status: Status::Received,
+        rejection_note: None,
+        received_at: at,
+        due_at: at,
+        answered_at: None,
+        published_at: None,
+        updated_at: at,
+        rating_score: None,
+        rating_comment: None,
+        rated_at: None,
+    };
+    fn event_of(q: &Question) -> NewEvent {
+        NewEvent::new(
+            portal_api::domain::events::EventType::QuestionAsked,
+            q.received_at,
+            q.unit.clone(),
+            portal_api::domain::events::SubjectKind::Question,
+            q.id.clone(),
+        )
+        .with("tracking_code", q.tracking_code.clone())
+    }
+    fn redraw(p: &mut Pending) {
+        let n = p.question.id.chars().last().unwrap();
+        p.question.tracking_code = format!("Q26-NEW00{n}");
+        p.event = event_of(&p.question);
+    }
+    let pending = |q: Question| Pending {
+        event: event_of(&q),
+        search_text: "cau hoi".to_string(),
+        question: q,
+        redraw,
+    };
+    assert!(insert_new_code(&mut conn, &question(1, "Q26-TAKEN1"), "hoi").unwrap());
+    let mut list = [
+        pending(question(2, "Q26-TAKEN1")),
+        pending(question(3, "Q26-FRESH3")),
+        pending(question(4, "Q26-FRESH3")),
+        pending(question(5, "Q26-FRESH5")),
+    ];
+    let stored = conn
+        .transaction(|conn| {
+            let mut refs: Vec<&mut Pending> = list.iter_mut().collect();
+            insert_pending_together(conn, &mut refs)
+        })
+        .expect("the questions are stored");
+    assert_eq!(stored, [true; 4]);
+    let codes: Vec<&str> = list
+        .iter()
+        .map(|p| p.question.tracking_code.as_str())
+        .collect();
+    assert_eq!(
+        codes,
+        ["Q26-NEW002", "Q26-FRESH3", "Q26-NEW004", "Q26-FRESH5"]
+    );
+    for p in &list {
+        assert_eq!(
+            p.event.data["tracking_code"],
+            p.question.tracking_code.as_str()
+        );
+        let found = find_by_code(&mut conn, &p.question.tracking_code)
+            .unwrap()
+            .expect("stored under its code");
+        assert_eq!(found, p.question);
+    }
+    assert_eq!(app.db.count("SELECT count(*) AS n FROM questions"), 5);
+    let events = app
+        .db
+        .count("SELECT count(*) AS n FROM events WHERE type = 'question.asked'");
+    assert_eq!(events, 4, "each stored question has its one event");
+}
+
 /// However the asker types a phone number, staff see it in one form: `+84` and 9 digits.
 #[tokio::test]
 async fn a_phone_number_is_kept_in_one_form() {

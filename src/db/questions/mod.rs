@@ -14,7 +14,10 @@ use crate::domain::question::{self as rules, Status};
 
 mod insert;
 
-pub use insert::{insert_many, insert_new_code, NewQuestion, NewReply};
+pub use insert::{
+    insert_many, insert_new_code, insert_pending, insert_pending_together, NewQuestion, NewReply,
+    Pending,
+};
 
 /// A question as stored, without its search text.
 #[derive(Debug, Clone, Queryable, Selectable)]

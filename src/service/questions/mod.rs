@@ -6,7 +6,7 @@ use diesel::Connection;
 
 use crate::auth::token::random_token;
 use crate::db::events::record;
-use crate::db::questions::{self as store, Asker, Filter};
+use crate::db::questions::{self as store, Asker, Filter, Pending};
 use crate::db::submissions::After;
 use crate::db::DbConnection;
 use crate::domain::calendar::local_date;
@@ -14,7 +14,7 @@ use crate::domain::content::{index_text, query_terms};
 use crate::domain::events::EventType;
 use crate::domain::question::{
     answer_days, check_rating, key_hash, key_opens, normalize_tracking_code, opening_status,
-    tracking_code, Actor, Email, Phone, Status, TRACKING_CODE_ATTEMPTS,
+    tracking_code, Actor, Email, Phone, Status,
 };
 use crate::error::ApiError;
 use crate::service::events;
@@ -89,7 +89,7 @@ pub async fn ask(state: &AppState, new: NewQuestion) -> Result<Asked, ApiError> 
     let due = references
         .calendar
         .deadline_after(now.and_utc(), answer_days(days));
-    let mut question = Question {
+    let question = Question {
         id: uuid::Uuid::new_v4().to_string(),
         tracking_code: tracking_code(received_on.year()),
         access_key_hash: key_hash(&access_key),
@@ -116,46 +116,40 @@ pub async fn ask(state: &AppState, new: NewQuestion) -> Result<Asked, ApiError> 
         rating_comment: None,
         rated_at: None,
     };
-    let folded = index_text(&format!("{} {}", question.title, question.body));
-    let mut asked = Prepared {
-        subject_code: question.tracking_code.clone(),
-        event: asked_event(&question, now),
+    let pending = Pending {
+        search_text: index_text(&format!("{} {}", question.title, question.body)),
+        event: asked_event(&question),
+        question,
+        redraw,
     };
-    let question = state
-        .insert_one(move |conn| {
-            // A code already given is passed over by the insert itself; another is drawn.
-            // The writer collects the event and inserts it with the group's others, so it
-            // costs the job no statement that could fail after the question is stored.
-            // The event is built before, off the writer, and again only if the code changed.
-            for _ in 0..TRACKING_CODE_ATTEMPTS {
-                if store::insert_new_code(conn, &question, &folded)? {
-                    if question.tracking_code != asked.subject_code {
-                        asked.event = asked_event(&question, now);
-                    }
-                    record(conn, &asked.event)?;
-                    return Ok(question);
-                }
-                question.tracking_code = tracking_code(received_on.year());
-            }
-            Err(ApiError::Unavailable(
-                "No free tracking code was found; please send the question again".to_string(),
-            ))
-        })
-        .await?;
+    // The writer stores it with the other new questions of its group; its event is built
+    // here, off the writer, and again there only if its code was taken.
+    let question = state.insert_question(pending).await?.ok_or_else(|| {
+        ApiError::Unavailable(
+            "No free tracking code was found; please send the question again".to_string(),
+        )
+    })?;
     Ok(Asked {
         question,
         access_key,
     })
 }
 
-/// The `question.asked` event of a question about to be stored, and the code it names.
-struct Prepared {
-    subject_code: String,
-    event: crate::domain::events::NewEvent,
+/// Gives a question about to be stored another tracking code, and its event that code.
+fn redraw(pending: &mut Pending) {
+    let year = local_date(pending.question.received_at.and_utc()).year();
+    pending.question.tracking_code = tracking_code(year);
+    pending.event = asked_event(&pending.question);
 }
 
-fn asked_event(question: &Question, now: NaiveDateTime) -> crate::domain::events::NewEvent {
-    events::question(EventType::QuestionAsked, question, "citizen", None, now)
+fn asked_event(question: &Question) -> crate::domain::events::NewEvent {
+    events::question(
+        EventType::QuestionAsked,
+        question,
+        "citizen",
+        None,
+        question.received_at,
+    )
 }
 
 /// The one answer to a wrong code, a wrong key or no key, so neither can be guessed apart.
