@@ -6,7 +6,9 @@
 # connections (examples/load.rs), and prints one line per run: requests a second, p99, and the
 # CPU time per request of the service and (on PostgreSQL) of its server backends, read from
 # /proc. The builds take turns within each round, so a machine whose speed wanders between
-# runs moves both; compare the ratios within a round. Needs curl, python3 and psql.
+# runs moves both; compare the ratios within a round. AB_DATABASE_URL runs both on that
+# database instead (e.g. the one bench/run.sh filled), each adding its questions to it.
+# Needs curl, python3 and psql.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend=${1:?usage: bench/ab_questions.sh postgres|sqlite BINARY_A BINARY_B [ROUNDS]}
@@ -30,12 +32,15 @@ ticks() { # the CPU ticks (user + system) of the given processes
 }
 run() { # label binary
   local label=$1 bin=$2 url db pid backends
-  case "$backend" in
-    postgres)
+  case "${AB_DATABASE_URL:+given}-$backend" in
+    given-*)
+      url=$AB_DATABASE_URL
+      db=${url##*/} ;;
+    -postgres)
       db=portal_ab
       psql "$admin" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null
       url="${admin%/*}/$db" ;;
-    sqlite)
+    -sqlite)
       rm -f "$out"/ab.db*
       url="sqlite://$out/ab.db" ;;
     *) echo "backend must be sqlite or postgres" >&2; exit 2 ;;

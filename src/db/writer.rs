@@ -135,7 +135,8 @@ impl Job for QuestionTask {
         } else {
             insert_pending(conn, pending)
         };
-        // As for a `Task` without a savepoint: a failed statement aborts a PostgreSQL group.
+        // A failed statement aborts a whole PostgreSQL transaction, and its COMMIT would then
+        // quietly roll back the group: the group is rolled back and nobody is told otherwise.
         let poisoned = !careful && outcome.is_err() && matches!(conn, DbConnection::Pg(_));
         self.outcome(outcome);
         poisoned

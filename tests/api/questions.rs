@@ -944,21 +944,12 @@ async fn questions_asked_at_once_are_each_stored_or_refused_on_their_own() {
     assert_eq!(list["items"].as_array().unwrap().len(), 16);
 }
 
-/// A tracking code already given is passed over by the insert itself, without an error, on
-/// the database the tests run on (SQLite, or PostgreSQL with `PORTAL_TEST_POSTGRES_URL`), so
-/// the service can draw another.
-#[tokio::test]
-async fn a_taken_tracking_code_is_passed_over_without_an_error() {
-    use portal_api::db::questions::{find_by_code, insert_new_code, Asker, Question};
-    use portal_api::domain::question::Status;
-
-    let app = spawn_app().await;
-    let pool = portal_api::db::connect(&app.db.url(), 1).expect("a pool on the test database");
-    let mut conn = pool.get().expect("a connection");
+/// A new question as the service would store it, written straight to the database.
+fn question_row(id: &str, code: &str) -> portal_api::db::questions::Question {
     let at = chrono::DateTime::from_timestamp(1_767_225_600, 0)
         .expect("a valid instant")
         .naive_utc();
-    let question = |id: &str, code: &str| Question {
+    portal_api::db::questions::Question {
         id: id.to_string(),
         tracking_code: code.to_string(),
         access_key_hash: "0".repeat(64),
@@ -966,12 +957,12 @@ async fn a_taken_tracking_code_is_passed_over_without_an_error() {
         body: "Bộ phận một cửa làm việc đến mấy giờ?".to_string(),
         category: None,
         unit: None,
-        asker: Asker {
+        asker: portal_api::db::questions::Asker {
             name: "Nguyễn Văn A".to_string(),
             ..Default::default()
         },
         publish_consent: false,
-        status: Status::Received,
+        status: portal_api::domain::question::Status::Received,
         rejection_note: None,
         received_at: at,
         due_at: at,
@@ -981,12 +972,24 @@ async fn a_taken_tracking_code_is_passed_over_without_an_error() {
         rating_score: None,
         rating_comment: None,
         rated_at: None,
-    };
-    let first = question("00000000-0000-4000-8000-000000000001", "Q26-ABCDEF");
-    let second = question("00000000-0000-4000-8000-000000000002", "Q26-ABCDEF");
+    }
+}
+
+/// A tracking code already given is passed over by the insert itself, without an error, on
+/// the database the tests run on (SQLite, or PostgreSQL with `PORTAL_TEST_POSTGRES_URL`), so
+/// the service can draw another.
+#[tokio::test]
+async fn a_taken_tracking_code_is_passed_over_without_an_error() {
+    use portal_api::db::questions::{find_by_code, insert_new_code};
+
+    let app = spawn_app().await;
+    let pool = portal_api::db::connect(&app.db.url(), 1).expect("a pool on the test database");
+    let mut conn = pool.get().expect("a connection");
+    let first = question_row("00000000-0000-4000-8000-000000000001", "Q26-ABCDEF");
+    let second = question_row("00000000-0000-4000-8000-000000000002", "Q26-ABCDEF");
     assert!(insert_new_code(&mut conn, &first, "hoi").unwrap());
     assert!(!insert_new_code(&mut conn, &second, "hoi").unwrap());
-    let other = question("00000000-0000-4000-8000-000000000002", "Q26-ABCDEG");
+    let other = question_row("00000000-0000-4000-8000-000000000002", "Q26-ABCDEG");
     assert!(insert_new_code(&mut conn, &other, "hoi").unwrap());
     assert_eq!(app.db.count("SELECT count(*) AS n FROM questions"), 2);
     let found = find_by_code(&mut conn, "Q26-ABCDEF")
@@ -1003,41 +1006,21 @@ async fn a_taken_tracking_code_is_passed_over_without_an_error() {
 async fn new_questions_stored_together_pass_over_taken_codes() {
     use diesel::Connection;
     use portal_api::db::questions::{
-        find_by_code, insert_new_code, insert_pending_together, Asker, Pending, Question,
+        find_by_code, insert_new_code, insert_pending_together, Pending, Question,
     };
     use portal_api::domain::events::NewEvent;
-    use portal_api::domain::question::Status;
 
     let app = spawn_app().await;
     let pool = portal_api::db::connect(&app.db.url(), 1).expect("a pool on the test database");
     let mut conn = pool.get().expect("a connection");
-    let at = chrono::DateTime::from_timestamp(1_767_225_600, 0)
-        .expect("a valid instant")
-        .naive_utc();
-    let question = |n: u32, code: &str| Question {
-        id: format!("00000000-0000-4000-8000-00000000000{n}"),
-        tracking_code: code.to_string(),
-        access_key_hash: "0".repeat(64),
-        title: format!("Câu hỏi {n}"),
-        body: "Bộ phận một cửa làm việc đến mấy giờ?".to_string(),
-        category: None,
-        unit: (n == 2).then(|| "so-noi-vu".to_string()),
-        asker: Asker {
-            name: "Nguyễn Văn A".to_string(),
-            email: (n == 3).then(|| "a@example.vn".to_string()),
-            ..Default::default()
-        },
-        publish_consent: n == 4,
-        status: Status::Received,
-        rejection_note: None,
-        received_at: at,
-        due_at: at,
-        answered_at: None,
-        published_at: None,
-        updated_at: at,
-        rating_score: None,
-        rating_comment: None,
-        rated_at: None,
+    // Rows that differ in their optional columns, each bound as an array of its own.
+    let question = |n: u32, code: &str| {
+        let mut q = question_row(&format!("00000000-0000-4000-8000-00000000000{n}"), code);
+        q.title = format!("Câu hỏi {n}");
+        q.unit = (n == 2).then(|| "so-noi-vu".to_string());
+        q.asker.email = (n == 3).then(|| "a@example.vn".to_string());
+        q.publish_consent = n == 4;
+        q
     };
     fn event_of(q: &Question) -> NewEvent {
         NewEvent::new(

@@ -90,7 +90,7 @@ pub async fn ask(state: &AppState, new: NewQuestion) -> Result<Asked, ApiError> 
         .calendar
         .deadline_after(now.and_utc(), answer_days(days));
     let question = Question {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: uuid::Uuid::now_v7().to_string(),
         tracking_code: tracking_code(received_on.year()),
         access_key_hash: key_hash(&access_key),
         status: opening_status(new.unit.is_some()),
