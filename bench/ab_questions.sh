@@ -63,14 +63,15 @@ run() { # label binary
     --connections 64 --seconds "$seconds" --warmup 0)
   s1=$(ticks "$pid"); p1=$(ticks $backends)
   kill "$pid"; wait "$pid" || true
-  python3 - "$label" "$result" "$s0" "$s1" "$p0" "$p1" "$(getconf CLK_TCK)" <<'PY'
+  python3 - "$label" "$result" "$backend" "$s0" "$s1" "$p0" "$p1" "$(getconf CLK_TCK)" <<'PY'
 import json, sys
-label, r = sys.argv[1], json.loads(sys.argv[2])
-s0, s1, p0, p1, hz = map(int, sys.argv[3:])
+label, r, backend = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+s0, s1, p0, p1, hz = map(int, sys.argv[4:])
 n = r["requests"]
+database = (f"database {(p1 - p0) * 1e6 / hz / n:.0f} µs" if backend == "postgres"
+            else "database in the service's process")
 print(f"{label}: {r['rps']:.0f} req/s, p99 {r['p99_ms']:.1f} ms, CPU per request: service "
-      f"{(s1 - s0) * 1e6 / hz / n:.0f} µs, database {(p1 - p0) * 1e6 / hz / n:.0f} µs, "
-      f"statuses {r['statuses']}")
+      f"{(s1 - s0) * 1e6 / hz / n:.0f} µs, {database}, statuses {r['statuses']}")
 PY
 }
 for round in $(seq 1 "$rounds"); do
