@@ -127,7 +127,7 @@ impl QuestionTask {
 
 impl Job for QuestionTask {
     fn run(&mut self, conn: &mut DbConnection, careful: bool) -> bool {
-        let Some(pending) = self.pending.as_mut().filter(|_| self.result.is_none()) else {
+        let Some(pending) = self.new_question() else {
             return false;
         };
         let outcome = if careful {
@@ -306,16 +306,14 @@ impl Writer {
     /// [`QuestionTask`]): the question as stored, or `None` when no free tracking code was
     /// drawn.
     pub async fn insert_question(&self, pending: Pending) -> Result<Option<Question>, DbError> {
-        let (reply, answer) = oneshot::channel();
-        let task: Message = Some(Box::new(QuestionTask {
-            pending: Some(pending),
-            result: None,
-            reply,
-        }));
-        self.enqueue(self.any_queue(), task)?;
-        answer
-            .await
-            .map_err(|_| DbError::Internal("the database writer dropped a job".into()))?
+        self.submit(self.any_queue(), |reply| {
+            Box::new(QuestionTask {
+                pending: Some(pending),
+                result: None,
+                reply,
+            })
+        })
+        .await
     }
 
     /// The next writer in turn, for new rows.
@@ -329,25 +327,37 @@ impl Writer {
         E: FromDb,
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
+        self.submit(queue, |reply| {
+            Box::new(Task {
+                work: Some(work),
+                result: None,
+                reply,
+            })
+        })
+        .await
+    }
+
+    /// Queues the job `make` builds around its reply channel, and waits for its answer.
+    async fn submit<T, E>(
+        &self,
+        queue: usize,
+        make: impl FnOnce(oneshot::Sender<Result<T, E>>) -> Box<dyn Job>,
+    ) -> Result<T, E>
+    where
+        E: FromDb,
+    {
         let (reply, answer) = oneshot::channel();
-        let task: Message = Some(Box::new(Task {
-            work: Some(work),
-            result: None,
-            reply,
-        }));
-        self.enqueue(queue, task)?;
+        self.queues[queue]
+            .try_send(Some(make(reply)))
+            .map_err(|e| match e {
+                mpsc::TrySendError::Full(_) => DbError::Busy,
+                mpsc::TrySendError::Disconnected(_) => {
+                    DbError::Internal("the database writer stopped".into())
+                }
+            })?;
         answer
             .await
             .map_err(|_| DbError::Internal("the database writer dropped a job".into()))?
-    }
-
-    fn enqueue(&self, queue: usize, task: Message) -> Result<(), DbError> {
-        self.queues[queue].try_send(task).map_err(|e| match e {
-            mpsc::TrySendError::Full(_) => DbError::Busy,
-            mpsc::TrySendError::Disconnected(_) => {
-                DbError::Internal("the database writer stopped".into())
-            }
-        })
     }
 }
 

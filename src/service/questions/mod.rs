@@ -135,7 +135,7 @@ pub async fn ask(state: &AppState, new: NewQuestion) -> Result<Asked, ApiError> 
     })
 }
 
-/// Gives a question about to be stored another tracking code, and its event that code.
+/// Gives a question about to be stored another tracking code, and rebuilds its event for it.
 fn redraw(pending: &mut Pending) {
     let year = local_date(pending.question.received_at.and_utc()).year();
     pending.question.tracking_code = tracking_code(year);
