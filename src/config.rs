@@ -98,10 +98,35 @@ pub struct Settings {
     pub webhook_retry_seconds: Vec<u64>,
     /// Webhook deliveries in flight at once, per instance.
     pub webhook_concurrency: usize,
+    /// Where mail goes: an SMTP server, or `.eml` files in a folder.
+    pub mail: MailSettings,
+    /// Folder whose template files replace the embedded ones (`PORTAL_TEMPLATE_DIR`).
+    pub template_dir: Option<std::path::PathBuf>,
     /// A fixed "now" for the clock-dependent rules (deadlines, overdue). Tests set it; it is
     /// deliberately not read from the environment.
     pub fixed_now: Option<chrono::NaiveDateTime>,
 }
+
+/// How mail is sent and what its links look like.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// `smtp://user:pass@host:587` (STARTTLS), `smtps://…:465` (TLS), `smtp://host:port?tls=none`;
+    /// `None`: messages are written to [`MailSettings::dir`] instead.
+    pub smtp_url: Option<Secret>,
+    /// The sender, `Cổng TTĐT <no-reply@example.vn>` or a bare address.
+    pub from: String,
+    /// Where messages are written as `.eml` files when no SMTP server is set.
+    pub dir: std::path::PathBuf,
+    /// The link to a question's tracking page: `{base}`, `{code}` and `{key}` are filled in.
+    pub tracking_url_template: String,
+}
+
+/// Default sender of mail.
+pub const DEFAULT_MAIL_FROM: &str = "Cổng TTĐT <no-reply@localhost>";
+/// Default folder of written messages.
+pub const DEFAULT_MAIL_DIR: &str = "data/mail";
+/// Default link to a question's tracking page.
+pub const DEFAULT_TRACKING_URL_TEMPLATE: &str = "{base}/tra-cuu/{code}?key={key}";
 
 /// Default database: a SQLite file beside the working folder.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/portal.db";
@@ -251,6 +276,35 @@ impl Settings {
                 Some(v) => number(&v, "PORTAL_WEBHOOK_CONCURRENCY", 1, 1024)?,
                 None => 64,
             },
+            mail: MailSettings {
+                smtp_url: match get("PORTAL_SMTP_URL") {
+                    Some(v) => {
+                        crate::domain::mail::SmtpTarget::parse(&v)
+                            .map_err(|why| anyhow::anyhow!("PORTAL_SMTP_URL {why}"))?;
+                        Some(Secret::new(v.trim()))
+                    }
+                    None => None,
+                },
+                from: {
+                    let from = get("PORTAL_MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.into());
+                    crate::domain::mail::parse_mailbox(&from).map_err(|why| {
+                        anyhow::anyhow!("PORTAL_MAIL_FROM {why} (got {from:?})")
+                    })?;
+                    from.trim().to_string()
+                },
+                dir: get("PORTAL_MAIL_DIR")
+                    .unwrap_or_else(|| DEFAULT_MAIL_DIR.into())
+                    .into(),
+                tracking_url_template: {
+                    let t = get("PORTAL_TRACKING_URL_TEMPLATE")
+                        .unwrap_or_else(|| DEFAULT_TRACKING_URL_TEMPLATE.into());
+                    if !t.contains("{code}") {
+                        bail!("PORTAL_TRACKING_URL_TEMPLATE must contain {{code}} (got {t:?})");
+                    }
+                    t.trim().to_string()
+                },
+            },
+            template_dir: get("PORTAL_TEMPLATE_DIR").map(Into::into),
             fixed_now: None,
         })
     }

@@ -43,6 +43,8 @@ impl Application {
     pub fn build(settings: Settings) -> anyhow::Result<Self> {
         let pool = db::connect(&settings.database_url, settings.db_pool_size)?;
         prepare_database(&pool, &settings)?;
+        let templates = crate::templates::Templates::load(settings.template_dir.as_deref())
+            .context("cannot load the templates")?;
         let tokens = TokenKeys::new(&signing_secret(&settings), settings.token_ttl_seconds);
         let listener = TcpListener::bind(&settings.addr)
             .with_context(|| format!("cannot listen on {}", settings.addr))?;
@@ -73,6 +75,7 @@ impl Application {
             writer,
             public_cache,
             references: crate::references::ReferenceCache::default(),
+            templates,
         });
         let server = serve(listener, state.clone(), workers, limits)?;
         let outbox = OutboxThread::start(pool, &state.settings, state.metrics.outbox())

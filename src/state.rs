@@ -40,6 +40,8 @@ pub struct AppState {
     pub public_cache: PublicCache,
     /// Units, categories and holidays as new questions are checked against them.
     pub references: crate::references::ReferenceCache,
+    /// The wording of mail and pages.
+    pub templates: crate::templates::Templates,
 }
 
 impl AppState {

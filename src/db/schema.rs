@@ -12,6 +12,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         deactivated_at -> Nullable<Timestamp>,
+        email -> Nullable<Text>,
     }
 }
 
@@ -77,6 +78,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         credentials_version -> Integer,
+        email -> Nullable<Text>,
+        notify_digest -> Bool,
     }
 }
 
@@ -287,6 +290,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_outbox (id) {
+        id -> Text,
+        cause -> Text,
+        kind -> Text,
+        recipient -> Text,
+        subject_id -> Nullable<Text>,
+        unit_code -> Nullable<Text>,
+        data -> Text,
+        secret -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        subject -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    obligation_reminders (obligation_id, period_start, kind) {
+        obligation_id -> BigInt,
+        period_start -> Date,
+        kind -> Text,
+        reminded_at -> Timestamp,
+        recipients -> Integer,
+    }
+}
+
 diesel::joinable!(submissions -> units (unit_code));
 diesel::joinable!(submissions -> categories (category_code));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
@@ -294,6 +328,8 @@ diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
+    mail_outbox,
+    obligation_reminders,
     unit_successors,
     categories,
     holidays,
