@@ -53,31 +53,47 @@ thread_local! {
 /// [`record`] adds events to it instead of inserting them.
 pub struct Collect(());
 
+/// Where a job's events and messages begin in the collection.
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    events: usize,
+    mail: usize,
+}
+
 impl Collect {
-    /// Starts collecting on this thread.
+    /// Starts collecting on this thread, events and the messages queued with them.
     pub fn start() -> Self {
         COLLECTED.with(|c| *c.borrow_mut() = Some(Vec::new()));
+        super::mail::collect_start();
         Self(())
     }
 
     /// How many are collected: a job's events are those after the mark taken before it.
-    pub fn mark(&self) -> usize {
-        COLLECTED.with(|c| c.borrow().as_ref().map_or(0, Vec::len))
+    pub fn mark(&self) -> Mark {
+        Mark {
+            events: COLLECTED.with(|c| c.borrow().as_ref().map_or(0, Vec::len)),
+            mail: super::mail::collect_mark(),
+        }
     }
 
-    /// Drops the events after `mark`: the job that recorded them failed.
-    pub fn undo_to(&self, mark: usize) {
+    /// Drops the events and messages after `mark`: the job that recorded them failed.
+    pub fn undo_to(&self, mark: Mark) {
         COLLECTED.with(|c| {
             if let Some(list) = c.borrow_mut().as_mut() {
-                list.truncate(mark);
+                list.truncate(mark.events);
             }
         });
+        super::mail::collect_undo_to(mark.mail);
     }
 
-    /// Inserts what was collected, numbered, in the group's transaction, and empties the
-    /// collection.
+    /// Inserts what was collected, numbered, in the group's transaction, with the messages
+    /// queued by the jobs and those the events cause, and empties the collection.
     pub fn insert(&self, conn: &mut DbConnection) -> Result<usize, DbError> {
         let list = COLLECTED.with(|c| c.borrow_mut().as_mut().map(std::mem::take));
+        let queued = super::mail::collect_take();
+        if !queued.is_empty() {
+            super::mail::insert(conn, &queued)?;
+        }
         match list {
             Some(list) if !list.is_empty() => insert_numbered(conn, &list),
             _ => Ok(0),
@@ -91,12 +107,14 @@ impl Collect {
                 list.clear();
             }
         });
+        super::mail::collect_undo_to(0);
     }
 }
 
 impl Drop for Collect {
     fn drop(&mut self) {
         COLLECTED.with(|c| *c.borrow_mut() = None);
+        super::mail::collect_stop();
     }
 }
 
@@ -122,6 +140,7 @@ struct Bound {
 /// Inserts events numbered after every event the caller's transaction has numbered, and (on
 /// SQLite, which holds its write lock) after every event committed so far.
 fn insert_numbered(conn: &mut DbConnection, list: &[NewEvent]) -> Result<usize, DbError> {
+    super::mail::for_events(conn, list)?;
     let data: Vec<String> = list
         .iter()
         .map(|e| serde_json::to_string(&e.data).unwrap_or_else(|_| "{}".into()))

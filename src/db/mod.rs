@@ -10,6 +10,7 @@ pub mod fanout;
 pub mod holidays;
 pub mod idempotency;
 pub mod login_failures;
+pub mod mail;
 pub mod obligations;
 pub mod page;
 pub mod questions;

@@ -243,6 +243,35 @@ impl MailKind {
     }
 }
 
+/// Who is written to about an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// The asker of the question, if they gave an e-mail.
+    Asker,
+    /// The unit's officers that have an e-mail, and the unit's contact address.
+    Unit,
+    /// The unit, and the editorial board.
+    UnitAndEditors,
+}
+
+/// The message an event causes, and to whom. A new question's receipt is queued by the
+/// question's own insert (it carries the access key, which no event does).
+pub fn caused_by(kind: super::events::EventType) -> Option<(MailKind, Audience)> {
+    use super::events::EventType as E;
+    Some(match kind {
+        E::QuestionAnswered => (MailKind::Answer, Audience::Asker),
+        E::QuestionReplied => (MailKind::Reply, Audience::Asker),
+        E::QuestionRejected => (MailKind::Rejection, Audience::Asker),
+        E::QuestionPublished => (MailKind::Publication, Audience::Asker),
+        E::QuestionAssigned => (MailKind::QuestionRouted, Audience::Unit),
+        E::SubmissionReturned => (MailKind::ItemReturned, Audience::Unit),
+        E::SubmissionRejected => (MailKind::ItemRejected, Audience::Unit),
+        E::SubmissionPublished => (MailKind::ItemPublished, Audience::Unit),
+        E::ObligationPeriodMissed => (MailKind::ObligationMissed, Audience::UnitAndEditors),
+        _ => return None,
+    })
+}
+
 /// Where a message stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MailStatus {

@@ -1040,6 +1040,7 @@ async fn new_questions_stored_together_pass_over_taken_codes() {
     let pending = |q: Question| Pending {
         event: event_of(&q),
         search_text: "cau hoi".to_string(),
+        receipt: None,
         question: q,
         redraw,
     };

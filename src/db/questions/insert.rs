@@ -13,6 +13,7 @@ use diesel::sql_types::{Array, Bool, Nullable, Text, Timestamp};
 use super::Question;
 use crate::db::bulk::insert_rows;
 use crate::db::events::record;
+use crate::db::mail::{queue, NewMail};
 use crate::db::schema::{question_replies, questions};
 use crate::db::{DbConnection, DbError};
 use crate::domain::events::NewEvent;
@@ -138,6 +139,9 @@ pub struct Pending {
     pub search_text: String,
     /// Its `question.asked` event.
     pub event: NewEvent,
+    /// The receipt to the asker, when they gave an e-mail: queued with the question, caused by
+    /// its event.
+    pub receipt: Option<NewMail>,
     /// Gives it another tracking code and the event that goes with it.
     pub redraw: fn(&mut Pending),
 }
@@ -147,7 +151,7 @@ pub struct Pending {
 pub fn insert_pending(conn: &mut DbConnection, p: &mut Pending) -> Result<bool, DbError> {
     for _ in 0..TRACKING_CODE_ATTEMPTS {
         if insert_new_code(conn, &p.question, &p.search_text)? {
-            record(conn, &p.event)?;
+            record_stored(conn, p)?;
             return Ok(true);
         }
         (p.redraw)(p);
@@ -190,9 +194,20 @@ pub fn insert_pending_together(
         });
     }
     for (p, _) in list.iter().zip(&stored).filter(|(_, stored)| **stored) {
-        record(conn, &p.event)?;
+        record_stored(conn, p)?;
     }
     Ok(stored)
+}
+
+/// Records a stored question's event, and queues its receipt as caused by that event.
+fn record_stored(conn: &mut DbConnection, p: &Pending) -> Result<(), DbError> {
+    record(conn, &p.event)?;
+    if let Some(receipt) = &p.receipt {
+        let mut receipt = receipt.clone();
+        receipt.cause.clone_from(&p.event.id);
+        queue(conn, vec![receipt])?;
+    }
+    Ok(())
 }
 
 /// The insert of many new questions on PostgreSQL: one statement whatever their number, the

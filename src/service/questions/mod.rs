@@ -58,6 +58,8 @@ pub struct NewQuestion {
 
 /// A question and a reply as stored, which the handlers turn into their answers.
 pub use crate::db::questions::{Question, Reply};
+use crate::db::mail::NewMail;
+use crate::domain::mail::MailKind;
 
 /// What the asker keeps: the stored question and its access key, shown only this once.
 #[derive(Debug)]
@@ -116,10 +118,19 @@ pub async fn ask(state: &AppState, new: NewQuestion) -> Result<Asked, ApiError> 
         rating_comment: None,
         rated_at: None,
     };
+    // The receipt carries the access key for its link; it is queued with the question.
+    let receipt = question.asker.email.as_ref().map(|email| {
+        let mut data = serde_json::Map::new();
+        data.insert("recipient_name".into(), question.asker.name.clone().into());
+        NewMail::new("", MailKind::Receipt, email, &data, now)
+            .about(&question.id, question.unit.as_deref())
+            .with_secret(&access_key)
+    });
     let pending = Pending {
         search_text: index_text(&format!("{} {}", question.title, question.body)),
         event: asked_event(&question),
         question,
+        receipt,
         redraw,
     };
     // The writer stores it with the other new questions of its group; its event is built
