@@ -119,6 +119,9 @@ pub struct MailSettings {
     pub dir: std::path::PathBuf,
     /// The link to a question's tracking page: `{base}`, `{code}` and `{key}` are filled in.
     pub tracking_url_template: String,
+    /// Seconds before each retry of a message the server did not take; after the last the
+    /// message has failed.
+    pub retry_seconds: Vec<u64>,
 }
 
 /// Default sender of mail.
@@ -302,6 +305,15 @@ impl Settings {
                         bail!("PORTAL_TRACKING_URL_TEMPLATE must contain {{code}} (got {t:?})");
                     }
                     t.trim().to_string()
+                },
+                retry_seconds: match get("PORTAL_MAIL_RETRY_SECONDS") {
+                    Some(v) => crate::domain::webhook::parse_retry_schedule(&v).ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "PORTAL_MAIL_RETRY_SECONDS must be 1 to 20 comma-separated numbers of \
+                             seconds, each at most a week (got {v:?})"
+                        )
+                    })?,
+                    None => crate::domain::mail::RETRY_SECONDS.to_vec(),
                 },
             },
             template_dir: get("PORTAL_TEMPLATE_DIR").map(Into::into),

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod headers;
+pub mod mail;
 pub mod malloc;
 pub mod metrics;
 pub mod openapi;

@@ -36,6 +36,7 @@ pub struct Application {
     state: web::Data<AppState>,
     writer: WriterThread,
     outbox: OutboxThread,
+    mail: crate::mail::MailThread,
 }
 
 impl Application {
@@ -80,12 +81,19 @@ impl Application {
         let server = serve(listener, state.clone(), workers, limits)?;
         let outbox = OutboxThread::start(pool, &state.settings, state.metrics.outbox())
             .context("cannot start the outbox")?;
+        let mail = crate::mail::MailThread::start(
+            state.pool.clone(),
+            &state.settings,
+            state.templates.clone(),
+        )
+        .context("cannot start sending mail")?;
         Ok(Self {
             port,
             server,
             state,
             writer: writer_thread,
             outbox,
+            mail,
         })
     }
 
@@ -108,9 +116,11 @@ impl Application {
             state,
             writer,
             outbox,
+            mail,
             ..
         } = self;
         let served = server.await;
+        mail.stop();
         outbox.stop();
         writer.stop();
         let state = state.into_inner();

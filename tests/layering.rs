@@ -17,6 +17,7 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("auth", &["api", "startup", "service"]),
     ("references", &["api", "startup", "service"]),
     ("outbox", &["api", "startup", "service", "state"]),
+    ("mail", &["api", "startup", "service", "state"]),
 ];
 
 /// Words a file of `api/` must not contain outside comments: SQL and transactions live below.

@@ -306,16 +306,8 @@ impl MailStatus {
 
 /// Seconds before each retry of a message the server did not take: from a minute to hours,
 /// about a day in all; after the last the message has failed.
-pub const RETRY_SECONDS: &[i64] = &[60, 300, 900, 1800, 3600, 7200, 14_400, 21_600, 21_600, 14_400];
+pub const RETRY_SECONDS: &[u64] = &[60, 300, 900, 1800, 3600, 7200, 14_400, 21_600, 21_600, 14_400];
 
-/// When a message that failed its `attempts`th time is tried again, in seconds from now;
-/// `None` once it has been tried for a day.
-pub fn retry_after(attempts: i32) -> Option<i64> {
-    usize::try_from(attempts)
-        .ok()
-        .and_then(|n| n.checked_sub(1))
-        .and_then(|i| RETRY_SECONDS.get(i).copied())
-}
 
 #[cfg(test)]
 mod tests {
@@ -381,10 +373,8 @@ mod tests {
 
     #[test]
     fn retries_stop_after_about_a_day() {
-        assert_eq!(retry_after(1), Some(60));
-        let total: i64 = RETRY_SECONDS.iter().sum();
-        assert!((80_000..=90_000).contains(&total), "{total}");
-        assert_eq!(retry_after(RETRY_SECONDS.len() as i32 + 1), None);
+        let total: u64 = RETRY_SECONDS.iter().sum();
+        assert!((80_000..=86_400).contains(&total), "{total}");
         for (kind, name) in MailKind::ALL.iter().map(|k| (*k, k.as_str())) {
             assert_eq!(MailKind::parse(name), Some(kind));
         }
