@@ -90,6 +90,12 @@ pub fn document() -> OpenApi {
             ))
             .build(),
         TagBuilder::new()
+            .name("mail")
+            .description(Some(
+                "Messages the service sends to askers and staff, and where each stands (admin)",
+            ))
+            .build(),
+        TagBuilder::new()
             .name("operations")
             .description(Some("Health probes and metrics"))
             .build(),

@@ -8,43 +8,53 @@ use std::time::{Duration, Instant};
 /// The window the limit counts over.
 pub const WINDOW: Duration = Duration::from_secs(60);
 
-/// Counts recent requests per address.
+/// Counts recent requests per address (or per other key: an e-mail, a tracking code).
 #[derive(Debug)]
-pub struct RateLimiter {
+pub struct RateLimiter<K = IpAddr> {
     per_window: usize,
-    seen: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+    window: Duration,
+    seen: Mutex<HashMap<K, VecDeque<Instant>>>,
 }
 
-impl RateLimiter {
+impl RateLimiter<IpAddr> {
     /// A limiter allowing `per_window` requests per address per [`WINDOW`].
     pub fn new(per_window: usize) -> Self {
+        Self::over(per_window, WINDOW)
+    }
+}
+
+impl<K: std::hash::Hash + Eq> RateLimiter<K> {
+    /// A limiter allowing `per_window` requests per key per `window`.
+    pub fn over(per_window: usize, window: Duration) -> Self {
         Self {
             per_window,
+            window,
             seen: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Counts a request from `addr` at `now`; when over the limit, returns how long to wait.
-    pub fn check(&self, addr: IpAddr, now: Instant) -> Result<(), Duration> {
+    /// Counts a request for `addr` at `now`; when over the limit, returns how long to wait.
+    pub fn check(&self, addr: K, now: Instant) -> Result<(), Duration> {
+        let window = self.window;
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         if seen.len() > 100_000 {
             // Forget quiet addresses so the map cannot grow without bound.
             seen.retain(|_, times| {
                 times
                     .back()
-                    .is_some_and(|t| now.duration_since(*t) < WINDOW)
+                    .is_some_and(|t| now.duration_since(*t) < window)
             });
         }
         let times = seen.entry(addr).or_default();
         while times
             .front()
-            .is_some_and(|t| now.duration_since(*t) >= WINDOW)
+            .is_some_and(|t| now.duration_since(*t) >= window)
         {
             times.pop_front();
         }
         if times.len() >= self.per_window {
             let oldest = times.front().copied().unwrap_or(now);
-            return Err(WINDOW.saturating_sub(now.duration_since(oldest)));
+            return Err(window.saturating_sub(now.duration_since(oldest)));
         }
         times.push_back(now);
         Ok(())
@@ -137,5 +147,27 @@ mod tests {
             client_address(Some(proxy), Some("192.0.2.11"), &trusted),
             Some(ip("192.0.2.11"))
         );
+    }
+}
+
+/// The limits on `POST /tracking/{code}/resend`: a client address may ask 10 times a minute; an
+/// e-mail and a tracking code are each written to at most 3 times an hour, whoever asks.
+#[derive(Debug)]
+pub struct ResendLimits {
+    /// Per client address, per minute.
+    pub per_address: RateLimiter<IpAddr>,
+    /// Per e-mail (folded to lower case), per hour.
+    pub per_email: RateLimiter<String>,
+    /// Per tracking code, per hour.
+    pub per_code: RateLimiter<String>,
+}
+
+impl Default for ResendLimits {
+    fn default() -> Self {
+        Self {
+            per_address: RateLimiter::new(10),
+            per_email: RateLimiter::over(3, Duration::from_secs(3600)),
+            per_code: RateLimiter::over(3, Duration::from_secs(3600)),
+        }
     }
 }

@@ -76,6 +76,7 @@ impl Application {
             writer,
             public_cache,
             references: crate::references::ReferenceCache::default(),
+            resend_limits: crate::ratelimit::ResendLimits::default(),
             templates,
         });
         let server = serve(listener, state.clone(), workers, limits)?;

@@ -40,6 +40,9 @@ pub struct AppState {
     pub public_cache: PublicCache,
     /// Units, categories and holidays as new questions are checked against them.
     pub references: crate::references::ReferenceCache,
+    /// The limits on asking for a tracking key again: per client address, per e-mail, per
+    /// tracking code.
+    pub resend_limits: crate::ratelimit::ResendLimits,
     /// The wording of mail and pages.
     pub templates: crate::templates::Templates,
 }

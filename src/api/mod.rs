@@ -6,6 +6,7 @@ pub mod clients;
 pub mod events;
 pub mod extract;
 pub mod health;
+pub mod mail;
 pub mod obligations;
 pub mod page;
 pub mod principal;
@@ -55,6 +56,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(questions::ask)
             .service(questions::track)
             .service(questions::rate)
+            .service(mail::resend)
             .service(questions::list_questions)
             .service(questions::get_question)
             .service(questions::reply)
@@ -85,7 +87,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(webhooks::update_webhook)
             .service(webhooks::delete_webhook)
             .service(webhooks::list_deliveries)
-            .service(webhooks::test_webhook),
+            .service(webhooks::test_webhook)
+            .service(mail::list_mail),
     )
     .service(health::live)
     .service(health::ready)

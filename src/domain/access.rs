@@ -102,6 +102,8 @@ pub enum Action {
     ManageObligations,
     /// Read every unit's statistics and obligations.
     ReadAllStatistics,
+    /// Read the mail outbox.
+    ReadMail,
 }
 
 /// How a principal stands to one unit's item (a submission, a question).
@@ -147,7 +149,9 @@ pub fn handles_submissions(role: Role) -> bool {
 pub fn allows(role: Role, action: Action) -> bool {
     use Action::*;
     match action {
-        ManageUsers | ManageClients | ManageUnits | ManageHolidays => role == Role::Admin,
+        ManageUsers | ManageClients | ManageUnits | ManageHolidays | ReadMail => {
+            role == Role::Admin
+        }
         ManageCategories | ManageObligations => matches!(role, Role::Admin | Role::Editor),
         ReadAllStatistics => matches!(role, Role::Admin | Role::Editor | Role::Viewer),
     }

@@ -8,6 +8,7 @@ pub mod clients;
 pub mod events;
 pub mod health;
 pub mod login;
+pub mod mail;
 pub mod obligations;
 pub mod public;
 pub mod questions;

@@ -472,3 +472,18 @@ pub fn list_published(
             .load(conn)?,
     )
 }
+
+/// Gives a question a new access key (its hash): the old key stops opening it.
+pub fn set_access_key_hash(
+    conn: &mut DbConnection,
+    id: &str,
+    hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(questions::table.find(id))
+        .set((
+            questions::access_key_hash.eq(hash),
+            questions::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
