@@ -47,6 +47,10 @@ impl Process {
             .env("PORTAL_JWT_SECRET", JWT_SECRET)
             .env("PORTAL_QUESTIONS_PER_MINUTE", "1000000")
             .env("PORTAL_WORKERS", "2")
+            .env(
+                "PORTAL_MAIL_DIR",
+                std::env::temp_dir().join(format!("portal-mail-{port}-{}", std::process::id())),
+            )
             .env("RUST_LOG", "error")
             .env_remove("PORTAL_ENV")
             .env_remove("PORTAL_SHUTDOWN_SECONDS")

@@ -270,6 +270,13 @@ async fn start_with(
         ("PORTAL_ADDR".to_string(), "127.0.0.1:0".to_string()),
         ("PORTAL_WORKERS".to_string(), "1".to_string()),
         ("PORTAL_DB_POOL_SIZE".to_string(), "4".to_string()),
+        (
+            "PORTAL_MAIL_DIR".to_string(),
+            std::env::temp_dir()
+                .join(format!("portal-mail-{}", uuid::Uuid::new_v4()))
+                .display()
+                .to_string(),
+        ),
     ]);
     for (k, v) in extra {
         env.insert(k.to_string(), v.to_string());
