@@ -5,8 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{api_clients, users};
 use super::DbConnection;
-use crate::domain::access::Principal;
-use crate::domain::access::Role;
+use crate::domain::access::{Principal, Role};
 
 /// A user account as stored (the hash never leaves the db and auth layers).
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -22,6 +21,8 @@ struct UserRow {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     credentials_version: i32,
+    email: Option<String>,
+    notify_digest: bool,
 }
 
 /// A person's account.
@@ -45,6 +46,10 @@ pub struct User {
     pub updated_at: NaiveDateTime,
     /// Moves on when the password, role, unit or enabled state changes; tokens carry it.
     pub credentials_version: i32,
+    /// Where mail for this person goes, as parsed; none: no mail.
+    pub email: Option<String>,
+    /// Whether the person wants the periodic digest.
+    pub notify_digest: bool,
 }
 
 fn corrupt(what: String) -> diesel::result::Error {
@@ -66,6 +71,8 @@ impl UserRow {
                 created_at: self.created_at,
                 updated_at: self.updated_at,
                 credentials_version: self.credentials_version,
+                email: self.email,
+                notify_digest: self.notify_digest,
             },
             self.password_hash,
         ))
@@ -94,6 +101,10 @@ pub struct NewUser<'a> {
     pub created_at: NaiveDateTime,
     /// Last change.
     pub updated_at: NaiveDateTime,
+    /// E-mail address, as parsed.
+    pub email: Option<&'a str>,
+    /// Whether the person wants the periodic digest.
+    pub notify_digest: bool,
 }
 
 /// Changes to a user account; `None` leaves a column as it is.
@@ -110,6 +121,10 @@ pub struct UserChanges {
     pub display_name: Option<String>,
     /// Disable or enable.
     pub disabled: Option<bool>,
+    /// New e-mail address (`Some(None)` clears it).
+    pub email: Option<Option<String>>,
+    /// Digest on or off.
+    pub notify_digest: Option<bool>,
     /// Time of the change.
     pub updated_at: Option<NaiveDateTime>,
 }
@@ -358,3 +373,4 @@ pub fn principal(conn: &mut DbConnection, subject: &str) -> QueryResult<Option<(
         Ok(None)
     }
 }
+
