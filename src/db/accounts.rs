@@ -3,9 +3,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{api_clients, users};
+use super::schema::{api_clients, units, users};
 use super::DbConnection;
-use crate::domain::access::{Principal, Role};
+use crate::domain::access::{is_board, Principal, Role};
 
 /// A user account as stored (the hash never leaves the db and auth layers).
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -230,6 +230,115 @@ pub fn count_active_admins(conn: &mut DbConnection) -> QueryResult<i64> {
         .get_result(conn)
 }
 
+/// A person who gets the periodic digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestRecipient {
+    /// The user's id.
+    pub user_id: String,
+    /// Where the digest goes.
+    pub email: String,
+    /// Name to address the person by.
+    pub display_name: String,
+    /// The account's role, as stored: an admin stays `Admin` (the digest's content follows
+    /// [`is_board`]).
+    pub role: Role,
+    /// The unit, for officers.
+    pub unit_code: Option<String>,
+}
+
+/// Keeps the first of each address, compared without regard to case: a message goes to an
+/// address once however many accounts share it (and the outbox refuses a second message of
+/// one cause to one recipient).
+fn distinct_addresses(
+    recipients: impl IntoIterator<Item = (String, Option<String>)>,
+) -> Vec<(String, Option<String>)> {
+    let mut seen = std::collections::HashSet::new();
+    recipients
+        .into_iter()
+        .filter(|(email, _)| seen.insert(email.to_lowercase()))
+        .collect()
+}
+
+/// Who mail about a unit goes to: the e-mail address and display name of each enabled
+/// officer of the unit that has an address (by username), then the unit's contact address
+/// (no name); each address once, compared without regard to case.
+pub fn unit_recipients(
+    conn: &mut DbConnection,
+    unit_code: &str,
+) -> QueryResult<Vec<(String, Option<String>)>> {
+    let officers: Vec<(Option<String>, String)> = users::table
+        .filter(users::role.eq(Role::Officer.as_str()))
+        .filter(users::unit_code.eq(unit_code))
+        .filter(users::disabled.eq(false))
+        .filter(users::email.is_not_null())
+        .order(users::username.asc())
+        .select((users::email, users::display_name))
+        .load(conn)?;
+    let contact: Option<String> = units::table
+        .find(unit_code)
+        .select(units::email)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten();
+    let officers = officers
+        .into_iter()
+        .filter_map(|(email, name)| email.map(|e| (e, Some(name))));
+    Ok(distinct_addresses(
+        officers.chain(contact.map(|e| (e, None))),
+    ))
+}
+
+/// The e-mail address and display name of each enabled user of `role` that has an address,
+/// by username; each address once, compared without regard to case.
+pub fn role_recipients(
+    conn: &mut DbConnection,
+    role: Role,
+) -> QueryResult<Vec<(String, Option<String>)>> {
+    let found: Vec<(Option<String>, String)> = users::table
+        .filter(users::role.eq(role.as_str()))
+        .filter(users::disabled.eq(false))
+        .filter(users::email.is_not_null())
+        .order(users::username.asc())
+        .select((users::email, users::display_name))
+        .load(conn)?;
+    Ok(distinct_addresses(found.into_iter().filter_map(
+        |(email, name)| email.map(|e| (e, Some(name))),
+    )))
+}
+
+/// Everyone who gets the periodic digest, by username: enabled users with an e-mail address
+/// and `notify_digest` on, whose role is officer or the editorial board (editors and
+/// admins, [`is_board`]). One per account: each gets a digest of their own.
+pub fn digest_recipients(conn: &mut DbConnection) -> QueryResult<Vec<DigestRecipient>> {
+    let roles: Vec<&str> = Role::ALL
+        .into_iter()
+        .filter(|r| *r == Role::Officer || is_board(*r))
+        .map(|r| r.as_str())
+        .collect();
+    let rows: Vec<UserRow> = users::table
+        .filter(users::role.eq_any(roles))
+        .filter(users::disabled.eq(false))
+        .filter(users::notify_digest.eq(true))
+        .filter(users::email.is_not_null())
+        .order(users::username.asc())
+        .select(UserRow::as_select())
+        .load(conn)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let (user, _) = row.into_user()?;
+        if let Some(email) = user.email {
+            out.push(DigestRecipient {
+                user_id: user.id,
+                email,
+                display_name: user.display_name,
+                role: user.role,
+                unit_code: user.unit,
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// An API client as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = api_clients)]
@@ -374,3 +483,23 @@ pub fn principal(conn: &mut DbConnection, subject: &str) -> QueryResult<Option<(
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_is_kept_once_whatever_its_case() {
+        let got = distinct_addresses([
+            ("An@So.gov.vn".to_string(), Some("An".to_string())),
+            ("binh@so.gov.vn".to_string(), Some("Bình".to_string())),
+            ("an@so.gov.vn".to_string(), None),
+        ]);
+        assert_eq!(
+            got,
+            [
+                ("An@So.gov.vn".to_string(), Some("An".to_string())),
+                ("binh@so.gov.vn".to_string(), Some("Bình".to_string())),
+            ]
+        );
+    }
+}
