@@ -166,6 +166,8 @@ fn create_user(args: CreateUser) -> anyhow::Result<()> {
         role,
         unit,
         display_name,
+        email: None,
+        notify_digest: true,
     };
     let user = accounts::insert_user(&mut conn, &account, &hash, settings.clock().now())
         .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;

@@ -1,15 +1,18 @@
-//! Logging in (`POST /auth/token`) and `GET /auth/me`.
+//! Logging in (`POST /auth/token`), `GET /auth/me` and a person's own changes, `PATCH /auth/me`.
 
 use actix_web::http::header;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::extract::JsonOrForm;
+use super::extract::{Json, JsonOrForm};
+use super::{double_option, email_change};
 use crate::auth::policy::Role;
 use crate::auth::Principal;
-use crate::error::{ApiError, Problem};
+use crate::domain::account::parse_name;
+use crate::error::{ApiError, FieldError, Problem};
 use crate::ratelimit::client_address;
+use crate::service::accounts::{self, Me, ProfileChange};
 use crate::service::login::{self, Credentials};
 use crate::state::AppState;
 
@@ -70,6 +73,45 @@ pub struct MeResponse {
     pub role: Role,
     /// The unit, for officers and API clients.
     pub unit: Option<String>,
+    /// Login name; `null` for API clients.
+    pub username: Option<String>,
+    /// Name shown to colleagues; `null` for API clients.
+    pub display_name: Option<String>,
+    /// Where mail for the person goes; `null` when none is set, and for API clients.
+    #[schema(format = Email)]
+    pub email: Option<String>,
+    /// Whether the person gets the periodic digest; `null` for API clients.
+    pub notify_digest: Option<bool>,
+}
+
+impl From<Me> for MeResponse {
+    fn from(caller: Me) -> Self {
+        let user = caller.user;
+        Self {
+            subject: caller.principal.subject,
+            role: caller.principal.role,
+            unit: caller.principal.unit,
+            username: user.as_ref().map(|u| u.username.clone()),
+            display_name: user.as_ref().map(|u| u.display_name.clone()),
+            email: user.as_ref().and_then(|u| u.email.clone()),
+            notify_digest: user.as_ref().map(|u| u.notify_digest),
+        }
+    }
+}
+
+/// Changes a person makes to their own account; absent fields stay as they are.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMeRequest {
+    /// New e-mail address; `null` removes it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, format = Email, max_length = 254, example = "nguyen.van.a@sokhcn.gov.vn")]
+    pub email: Option<Option<String>>,
+    /// Digest on or off.
+    pub notify_digest: Option<bool>,
+    /// New display name, at most 200 characters.
+    #[schema(max_length = 200, example = "Nguyễn Văn A")]
+    pub display_name: Option<String>,
 }
 
 /// Get an access token.
@@ -133,10 +175,57 @@ pub async fn token(
     responses((status = 200, description = "The caller", body = MeResponse))
 )]
 #[get("/auth/me")]
-pub async fn me(principal: Principal) -> web::Json<MeResponse> {
-    web::Json(MeResponse {
-        subject: principal.subject,
-        role: principal.role,
-        unit: principal.unit,
-    })
+pub async fn me(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> Result<web::Json<MeResponse>, ApiError> {
+    let caller = accounts::me(&state, principal).await?;
+    Ok(web::Json(caller.into()))
+}
+
+/// Change my own e-mail address, digest setting or display name.
+///
+/// For people logged in with a password, whatever their role; an API client has no account
+/// of its own to change (403). The caller's tokens keep working.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = UpdateMeRequest,
+    responses(
+        (status = 200, description = "The caller, changed", body = MeResponse),
+        (status = 422, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/auth/me")]
+pub async fn update_me(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: Json<UpdateMeRequest>,
+) -> Result<web::Json<MeResponse>, ApiError> {
+    // Before the body is looked at: a client learns nothing from its fields.
+    principal.require_person()?;
+    let req = body.into_inner();
+    let mut errors = Vec::new();
+    let email = email_change(req.email)
+        .map_err(|why| errors.push(FieldError::new("email", why)))
+        .ok()
+        .flatten();
+    let display_name = req
+        .display_name
+        .as_deref()
+        .map(|n| parse_name(n, 200))
+        .transpose()
+        .map_err(|why| errors.push(FieldError::new("display_name", why)))
+        .ok()
+        .flatten();
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let change = ProfileChange {
+        email,
+        notify_digest: req.notify_digest,
+        display_name,
+    };
+    let caller = accounts::change_own_profile(&state, principal, change).await?;
+    Ok(web::Json(caller.into()))
 }

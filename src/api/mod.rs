@@ -26,6 +26,8 @@ use utoipa_actix_web::scope;
 use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::domain::calendar::day_start_utc;
+use crate::domain::invalid::Invalid;
+use crate::domain::question::Email;
 use crate::error::{ApiError, FieldError};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -35,6 +37,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         scope("/api/v1")
             .service(auth::token)
             .service(auth::me)
+            .service(auth::update_me)
             .service(users::create_user)
             .service(users::list_users)
             .service(users::get_user)
@@ -102,6 +105,14 @@ where
     T: Deserialize<'de>,
 {
     Option::<T>::deserialize(de).map(Some)
+}
+
+/// A nullable e-mail address of a change: absent stays absent (`None`), `null` clears it
+/// (`Some(None)`), anything else is parsed.
+pub fn email_change(value: Option<Option<String>>) -> Result<Option<Option<Email>>, Invalid> {
+    value
+        .map(|v| v.as_deref().map(Email::parse).transpose())
+        .transpose()
 }
 
 /// Turns an inclusive range of Vietnamese calendar days into UTC bounds `[from, to)`.

@@ -6,11 +6,12 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::extract::{Query, ValidJson};
-use super::Page;
+use super::{double_option, email_change, Page};
 use crate::auth::policy::Action;
 use crate::auth::Principal;
 use crate::domain::account::{parse_name, parse_text};
 use crate::domain::invalid::Invalid;
+use crate::domain::question::Email;
 use crate::domain::reference::{CategoryCode, UnitCode, UnitKind};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::service::reference::{
@@ -48,6 +49,9 @@ pub struct UnitResponse {
     pub active: bool,
     /// Codes of the units that took over its duties.
     pub successors: Vec<String>,
+    /// The unit's contact e-mail address.
+    #[schema(format = Email, example = "vanthu@sokhcn.gov.vn")]
+    pub email: Option<String>,
 }
 
 impl From<Unit> for UnitResponse {
@@ -60,6 +64,7 @@ impl From<Unit> for UnitResponse {
             fields: u.fields,
             active: u.active,
             successors: u.successors,
+            email: u.email,
         }
     }
 }
@@ -178,6 +183,9 @@ pub struct CreateUnitRequest {
     #[validate(length(max = 50, code = "too_long", message = "at most 50 fields"))]
     #[schema(max_items = 50)]
     pub fields: Vec<String>,
+    /// Contact e-mail address; none when absent or `null`.
+    #[schema(format = Email, max_length = 254, example = "vanthu@sokhcn.gov.vn")]
+    pub email: Option<String>,
 }
 
 /// Changes to a unit; absent fields stay as they are.
@@ -197,6 +205,10 @@ pub struct UpdateUnitRequest {
     pub active: Option<bool>,
     /// With `active: false`: codes of the active units that take over its duties.
     pub successors: Option<Vec<String>>,
+    /// New contact e-mail address; `null` removes it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, format = Email, max_length = 254)]
+    pub email: Option<Option<String>>,
 }
 
 /// Collects every refused field of a request, so that all are answered at once.
@@ -266,7 +278,8 @@ pub async fn create_unit(
     let code = refused.check("code", UnitCode::parse(&req.code));
     let name = refused.check("name", parse_name(&req.name, 200));
     let fields = refused.fields(&req.fields);
-    let (Some(code), Some(name), Some(fields)) = (code, name, fields) else {
+    let email = refused.check("email", req.email.as_deref().map(Email::parse).transpose());
+    let (Some(code), Some(name), Some(fields), Some(email)) = (code, name, fields, email) else {
         return Err(refused.into_error());
     };
     let unit = service::create_unit(
@@ -277,6 +290,7 @@ pub async fn create_unit(
             kind: req.kind,
             is_standing_agency: req.is_standing_agency,
             fields,
+            email,
         },
     )
     .await?;
@@ -285,7 +299,8 @@ pub async fn create_unit(
         .json(UnitResponse::from(unit)))
 }
 
-/// Change a unit: rename, reassign fields, deactivate with successors, reactivate.
+/// Change a unit: rename, reassign fields, set its contact e-mail address, deactivate with
+/// successors, reactivate.
 #[utoipa::path(
     tag = "reference",
     security(("bearer" = [])),
@@ -311,12 +326,14 @@ pub async fn update_unit(
         Some(f) => refused.fields(f),
         None => None,
     };
+    let email = refused.check("email", email_change(req.email));
     let change = refused.done(UnitChange {
         name,
         fields,
         is_standing_agency: req.is_standing_agency,
         active: req.active,
         successors: req.successors,
+        email: email.flatten(),
     })?;
     let unit = service::change_unit(&state, code.into_inner(), change).await?;
     Ok(web::Json(unit.into()))

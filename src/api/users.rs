@@ -6,11 +6,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{Json, Query};
-use super::{double_option, split_page, Cursor, Page};
+use super::{double_option, email_change, split_page, Cursor, Page};
 use crate::auth::password;
 use crate::auth::policy::{Action, Role};
 use crate::auth::Principal;
 use crate::domain::account::{parse_name, UserId, Username};
+use crate::domain::question::Email;
 use crate::error::{ApiError, FieldError};
 use crate::service::accounts::{self, AccountChange, NewAccount, User, UserFilter};
 use crate::state::AppState;
@@ -33,6 +34,17 @@ pub struct CreateUserRequest {
     /// Name shown to colleagues.
     #[schema(example = "Nguyễn Văn A")]
     pub display_name: Option<String>,
+    /// Where mail for the person goes; none when absent or `null`.
+    #[schema(format = Email, max_length = 254, example = "nguyen.van.a@sokhcn.gov.vn")]
+    pub email: Option<String>,
+    /// Whether the person gets the periodic digest (default `true`).
+    #[serde(default = "digest_default")]
+    #[schema(default = true)]
+    pub notify_digest: bool,
+}
+
+fn digest_default() -> bool {
+    true
 }
 
 /// Changes to a user account; absent fields stay as they are.
@@ -51,6 +63,12 @@ pub struct UpdateUserRequest {
     pub disabled: Option<bool>,
     /// A new password (a reset), at least 10 characters.
     pub password: Option<String>,
+    /// New e-mail address; `null` removes it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, format = Email, max_length = 254)]
+    pub email: Option<Option<String>>,
+    /// Digest on or off.
+    pub notify_digest: Option<bool>,
 }
 
 /// A user account (never its password).
@@ -68,6 +86,11 @@ pub struct UserResponse {
     pub display_name: String,
     /// Whether the account is disabled.
     pub disabled: bool,
+    /// Where mail for the person goes.
+    #[schema(format = Email)]
+    pub email: Option<String>,
+    /// Whether the person gets the periodic digest.
+    pub notify_digest: bool,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -83,6 +106,8 @@ impl From<User> for UserResponse {
             unit: u.unit,
             display_name: u.display_name,
             disabled: u.disabled,
+            email: u.email,
+            notify_digest: u.notify_digest,
             created_at: u.created_at.and_utc(),
             updated_at: u.updated_at.and_utc(),
         }
@@ -140,6 +165,14 @@ pub async fn create_user(
         Some(Ok(n)) => Some(n),
         None => None,
     };
+    let email = match req.email.as_deref().map(Email::parse) {
+        Some(Err(why)) => {
+            errors.push(FieldError::new("email", why));
+            None
+        }
+        Some(Ok(e)) => Some(e),
+        None => None,
+    };
     let (Some(username), true) = (username, errors.is_empty()) else {
         return Err(ApiError::Validation(errors));
     };
@@ -148,6 +181,8 @@ pub async fn create_user(
         role: req.role,
         unit: req.unit,
         display_name,
+        email,
+        notify_digest: req.notify_digest,
     };
     let user = accounts::create_user(&state, account, req.password).await?;
     Ok(HttpResponse::Created()
@@ -204,7 +239,8 @@ pub async fn get_user(
     Ok(web::Json(user.into()))
 }
 
-/// Change a user account: role, unit, display name, disable or enable, reset the password.
+/// Change a user account: role, unit, display name, e-mail address and digest, disable or
+/// enable, reset the password.
 ///
 /// A password reset, a disable, and a role or unit change end every token issued before it
 /// (enabling the account again does not bring them back); a password reset also lifts a
@@ -234,6 +270,7 @@ pub async fn update_user(
         .as_deref()
         .map(|n| parse_name(n, 200).map_err(|why| ApiError::invalid_field("display_name", why)))
         .transpose()?;
+    let email = email_change(req.email).map_err(|why| ApiError::invalid_field("email", why))?;
     if let Some(p) = &req.password {
         password::check_rules(p).map_err(|why| ApiError::invalid_field("password", why))?;
     }
@@ -243,6 +280,8 @@ pub async fn update_user(
         display_name,
         disabled: req.disabled,
         password: req.password,
+        email,
+        notify_digest: req.notify_digest,
     };
     let user = accounts::change_user(&state, UserId::new(id.into_inner()), change).await?;
     Ok(web::Json(user.into()))

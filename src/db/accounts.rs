@@ -3,10 +3,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{api_clients, users};
+use super::schema::{api_clients, units, users};
 use super::DbConnection;
-use crate::domain::access::Principal;
-use crate::domain::access::Role;
+use crate::domain::access::{is_board, Principal, Role};
 
 /// A user account as stored (the hash never leaves the db and auth layers).
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -22,6 +21,8 @@ struct UserRow {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     credentials_version: i32,
+    email: Option<String>,
+    notify_digest: bool,
 }
 
 /// A person's account.
@@ -45,6 +46,10 @@ pub struct User {
     pub updated_at: NaiveDateTime,
     /// Moves on when the password, role, unit or enabled state changes; tokens carry it.
     pub credentials_version: i32,
+    /// Where mail for this person goes, as parsed; none: no mail.
+    pub email: Option<String>,
+    /// Whether the person wants the periodic digest.
+    pub notify_digest: bool,
 }
 
 fn corrupt(what: String) -> diesel::result::Error {
@@ -66,6 +71,8 @@ impl UserRow {
                 created_at: self.created_at,
                 updated_at: self.updated_at,
                 credentials_version: self.credentials_version,
+                email: self.email,
+                notify_digest: self.notify_digest,
             },
             self.password_hash,
         ))
@@ -94,6 +101,10 @@ pub struct NewUser<'a> {
     pub created_at: NaiveDateTime,
     /// Last change.
     pub updated_at: NaiveDateTime,
+    /// E-mail address, as parsed.
+    pub email: Option<&'a str>,
+    /// Whether the person wants the periodic digest.
+    pub notify_digest: bool,
 }
 
 /// Changes to a user account; `None` leaves a column as it is.
@@ -110,6 +121,10 @@ pub struct UserChanges {
     pub display_name: Option<String>,
     /// Disable or enable.
     pub disabled: Option<bool>,
+    /// New e-mail address (`Some(None)` clears it).
+    pub email: Option<Option<String>>,
+    /// Digest on or off.
+    pub notify_digest: Option<bool>,
     /// Time of the change.
     pub updated_at: Option<NaiveDateTime>,
 }
@@ -213,6 +228,115 @@ pub fn count_active_admins(conn: &mut DbConnection) -> QueryResult<i64> {
         .filter(users::disabled.eq(false))
         .count()
         .get_result(conn)
+}
+
+/// A person who gets the periodic digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestRecipient {
+    /// The user's id.
+    pub user_id: String,
+    /// Where the digest goes.
+    pub email: String,
+    /// Name to address the person by.
+    pub display_name: String,
+    /// The account's role, as stored: an admin stays `Admin` (the digest's content follows
+    /// [`is_board`]).
+    pub role: Role,
+    /// The unit, for officers.
+    pub unit_code: Option<String>,
+}
+
+/// Keeps the first of each address, compared without regard to case: a message goes to an
+/// address once however many accounts share it (and the outbox refuses a second message of
+/// one cause to one recipient).
+fn distinct_addresses(
+    recipients: impl IntoIterator<Item = (String, Option<String>)>,
+) -> Vec<(String, Option<String>)> {
+    let mut seen = std::collections::HashSet::new();
+    recipients
+        .into_iter()
+        .filter(|(email, _)| seen.insert(email.to_lowercase()))
+        .collect()
+}
+
+/// Who mail about a unit goes to: the e-mail address and display name of each enabled
+/// officer of the unit that has an address (by username), then the unit's contact address
+/// (no name); each address once, compared without regard to case.
+pub fn unit_recipients(
+    conn: &mut DbConnection,
+    unit_code: &str,
+) -> QueryResult<Vec<(String, Option<String>)>> {
+    let officers: Vec<(Option<String>, String)> = users::table
+        .filter(users::role.eq(Role::Officer.as_str()))
+        .filter(users::unit_code.eq(unit_code))
+        .filter(users::disabled.eq(false))
+        .filter(users::email.is_not_null())
+        .order(users::username.asc())
+        .select((users::email, users::display_name))
+        .load(conn)?;
+    let contact: Option<String> = units::table
+        .find(unit_code)
+        .select(units::email)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten();
+    let officers = officers
+        .into_iter()
+        .filter_map(|(email, name)| email.map(|e| (e, Some(name))));
+    Ok(distinct_addresses(
+        officers.chain(contact.map(|e| (e, None))),
+    ))
+}
+
+/// The e-mail address and display name of each enabled user of `role` that has an address,
+/// by username; each address once, compared without regard to case.
+pub fn role_recipients(
+    conn: &mut DbConnection,
+    role: Role,
+) -> QueryResult<Vec<(String, Option<String>)>> {
+    let found: Vec<(Option<String>, String)> = users::table
+        .filter(users::role.eq(role.as_str()))
+        .filter(users::disabled.eq(false))
+        .filter(users::email.is_not_null())
+        .order(users::username.asc())
+        .select((users::email, users::display_name))
+        .load(conn)?;
+    Ok(distinct_addresses(found.into_iter().filter_map(
+        |(email, name)| email.map(|e| (e, Some(name))),
+    )))
+}
+
+/// Everyone who gets the periodic digest, by username: enabled users with an e-mail address
+/// and `notify_digest` on, whose role is officer or the editorial board (editors and
+/// admins, [`is_board`]). One per account: each gets a digest of their own.
+pub fn digest_recipients(conn: &mut DbConnection) -> QueryResult<Vec<DigestRecipient>> {
+    let roles: Vec<&str> = Role::ALL
+        .into_iter()
+        .filter(|r| *r == Role::Officer || is_board(*r))
+        .map(|r| r.as_str())
+        .collect();
+    let rows: Vec<UserRow> = users::table
+        .filter(users::role.eq_any(roles))
+        .filter(users::disabled.eq(false))
+        .filter(users::notify_digest.eq(true))
+        .filter(users::email.is_not_null())
+        .order(users::username.asc())
+        .select(UserRow::as_select())
+        .load(conn)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let (user, _) = row.into_user()?;
+        if let Some(email) = user.email {
+            out.push(DigestRecipient {
+                user_id: user.id,
+                email,
+                display_name: user.display_name,
+                role: user.role,
+                unit_code: user.unit,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// An API client as stored.
@@ -356,5 +480,26 @@ pub fn principal(conn: &mut DbConnection, subject: &str) -> QueryResult<Option<(
             }))
     } else {
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_is_kept_once_whatever_its_case() {
+        let got = distinct_addresses([
+            ("An@So.gov.vn".to_string(), Some("An".to_string())),
+            ("binh@so.gov.vn".to_string(), Some("Bình".to_string())),
+            ("an@so.gov.vn".to_string(), None),
+        ]);
+        assert_eq!(
+            got,
+            [
+                ("An@So.gov.vn".to_string(), Some("An".to_string())),
+                ("binh@so.gov.vn".to_string(), Some("Bình".to_string())),
+            ]
+        );
     }
 }

@@ -117,6 +117,7 @@ fn load_all(conn: &mut DbConnection, t: chrono::NaiveDateTime) -> anyhow::Result
                 position: i32::try_from(i)?,
                 created_at: t,
                 updated_at: t,
+                email: None,
             },
         )
         .with_context(|| format!("inserting unit {}", u.code))?;

@@ -20,6 +20,7 @@ struct UnitRow {
     fields: String,
     active: bool,
     deactivated_at: Option<NaiveDateTime>,
+    email: Option<String>,
 }
 
 /// A government unit with the codes of the units that took over its duties.
@@ -41,6 +42,8 @@ pub struct Unit {
     pub successors: Vec<String>,
     /// When it was deactivated (UTC).
     pub deactivated_at: Option<NaiveDateTime>,
+    /// The unit's contact e-mail address, as parsed.
+    pub email: Option<String>,
 }
 
 /// A unit to insert.
@@ -65,6 +68,8 @@ pub struct NewUnit<'a> {
     pub created_at: NaiveDateTime,
     /// Last change (UTC).
     pub updated_at: NaiveDateTime,
+    /// Contact e-mail address, as parsed.
+    pub email: Option<&'a str>,
 }
 
 /// Filters for listing units.
@@ -95,6 +100,7 @@ impl UnitRow {
             active: self.active,
             successors,
             deactivated_at: self.deactivated_at,
+            email: self.email,
         })
     }
 }
@@ -179,6 +185,8 @@ pub struct UnitChanges {
     pub active: Option<bool>,
     /// Deactivation time (`Some(None)` clears it).
     pub deactivated_at: Option<Option<NaiveDateTime>>,
+    /// Contact e-mail address (`Some(None)` clears it).
+    pub email: Option<Option<String>>,
     /// Time of the change.
     pub updated_at: Option<NaiveDateTime>,
 }

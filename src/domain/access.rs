@@ -83,6 +83,12 @@ impl Principal {
     pub fn user_id(&self) -> Option<&str> {
         self.subject.strip_prefix("user:")
     }
+
+    /// The user id of a person's account; an API client, which has no account of its own to
+    /// change, is refused.
+    pub fn require_person(&self) -> Result<&str, Forbidden> {
+        self.user_id().ok_or(Forbidden)
+    }
 }
 
 /// Something a principal may or may not do.

@@ -8,8 +8,9 @@ use crate::auth::{password, Account};
 use crate::config::Secret;
 use crate::db::accounts::{self, NewUser, UserChanges};
 use crate::db::{login_failures, DbConnection};
-use crate::domain::access::Role;
+use crate::domain::access::{Principal, Role};
 use crate::domain::account::{user_login_key, UserId, Username};
+use crate::domain::question::Email;
 use crate::error::ApiError;
 use crate::references::check_unit;
 use crate::state::AppState;
@@ -55,6 +56,10 @@ pub struct NewAccount {
     pub unit: Option<String>,
     /// Display name; the username when absent.
     pub display_name: Option<String>,
+    /// Where mail for the person goes.
+    pub email: Option<Email>,
+    /// Whether the person wants the periodic digest.
+    pub notify_digest: bool,
 }
 
 /// Creates a user with an already hashed password, in one transaction on `conn`: the
@@ -89,6 +94,8 @@ pub fn insert_user(
                 disabled: false,
                 created_at: now,
                 updated_at: now,
+                email: account.email.as_ref().map(Email::as_str),
+                notify_digest: account.notify_digest,
             },
         )?;
         accounts::find_user(conn, &id)?
@@ -152,6 +159,10 @@ pub struct AccountChange {
     pub disabled: Option<bool>,
     /// A new password (a reset), already checked against the password rules.
     pub password: Option<String>,
+    /// New e-mail address; `Some(None)` removes it.
+    pub email: Option<Option<Email>>,
+    /// Digest on or off.
+    pub notify_digest: Option<bool>,
 }
 
 /// Changes a user, keeping the rules: officers have an active unit, and the last enabled
@@ -215,6 +226,8 @@ fn apply_change(
             unit_code: change.unit,
             display_name: change.display_name,
             disabled: change.disabled,
+            email: change.email.map(|e| e.map(Email::into_inner)),
+            notify_digest: change.notify_digest,
             updated_at: Some(now),
         };
         accounts::update_user(conn, id, &changes)?;
@@ -226,6 +239,79 @@ fn apply_change(
             login_failures::clear(conn, &user_login_key(&user.username))?;
         }
         accounts::find_user(conn, id)?.ok_or_else(|| ApiError::not_found("User"))
+    })
+}
+
+/// A caller as `GET /auth/me` describes it: the principal, and for a person their account.
+#[derive(Debug, Clone)]
+pub struct Me {
+    /// Who the token stands for now.
+    pub principal: Principal,
+    /// The person's account; `None` for an API client.
+    pub user: Option<User>,
+}
+
+/// The caller: an API client as its token says, a person with their account as stored.
+pub async fn me(state: &AppState, principal: Principal) -> Result<Me, ApiError> {
+    let Some(id) = principal.user_id().map(str::to_string) else {
+        return Ok(Me {
+            principal,
+            user: None,
+        });
+    };
+    let user = state
+        .read(move |conn| Ok(accounts::find_user(conn, &id)?))
+        .await?
+        .ok_or_else(gone)?;
+    Ok(Me {
+        principal,
+        user: Some(user),
+    })
+}
+
+/// A token whose account has gone since it was checked: the token is over.
+fn gone() -> ApiError {
+    ApiError::Unauthorized("The token is invalid or expired".into())
+}
+
+/// A checked change a person makes to their own account; absent fields stay as they are.
+#[derive(Debug, Default, Clone)]
+pub struct ProfileChange {
+    /// New e-mail address; `Some(None)` removes it.
+    pub email: Option<Option<Email>>,
+    /// Digest on or off.
+    pub notify_digest: Option<bool>,
+    /// New display name.
+    pub display_name: Option<String>,
+}
+
+/// A person changes their own e-mail address, digest setting or display name. None of these
+/// is what a token is issued on, so the caller's tokens keep working. API clients have no
+/// account to change (403).
+pub async fn change_own_profile(
+    state: &AppState,
+    principal: Principal,
+    change: ProfileChange,
+) -> Result<Me, ApiError> {
+    let id = principal.require_person()?.to_string();
+    let change = AccountChange {
+        email: change.email,
+        notify_digest: change.notify_digest,
+        display_name: change.display_name,
+        ..AccountChange::default()
+    };
+    let now = state.now();
+    let user = state
+        .write(
+            move |conn| match apply_change(conn, &id, change, None, now) {
+                Err(ApiError::NotFound(_)) => Err(gone()),
+                other => other,
+            },
+        )
+        .await?;
+    Ok(Me {
+        principal,
+        user: Some(user),
     })
 }
 
@@ -267,6 +353,8 @@ pub fn bootstrap_admin(
         role: Role::Admin,
         unit: None,
         display_name: Some("Administrator".into()),
+        email: None,
+        notify_digest: true,
     };
     insert_user(conn, &account, &hash, now)
         .map_err(|e| anyhow::anyhow!("cannot create admin: {e}"))?;

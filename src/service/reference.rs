@@ -14,6 +14,7 @@ use crate::db::events::record;
 use crate::db::units::{self, NewUnit, UnitChanges};
 use crate::db::DbConnection;
 use crate::domain::events::EventType;
+use crate::domain::question::Email;
 use crate::domain::reference::{successor_refusal, CategoryCode, UnitCode, UnitKind};
 use crate::error::ApiError;
 use crate::service::events;
@@ -54,6 +55,8 @@ pub struct NewUnitInput {
     pub is_standing_agency: bool,
     /// Assigned information fields.
     pub fields: Vec<String>,
+    /// Contact e-mail address.
+    pub email: Option<Email>,
 }
 
 /// Creates a unit, active, after every existing one; a taken code is a conflict.
@@ -82,6 +85,7 @@ pub async fn create_unit(state: &AppState, unit: NewUnitInput) -> Result<Unit, A
                         position,
                         created_at: now,
                         updated_at: now,
+                        email: unit.email.as_ref().map(Email::as_str),
                     },
                 )?;
                 let created = units::find(conn, code)?.ok_or_else(|| {
@@ -109,6 +113,8 @@ pub struct UnitChange {
     pub active: Option<bool>,
     /// With `active: false`: the units that take over its duties.
     pub successors: Option<Vec<String>>,
+    /// New contact e-mail address; `Some(None)` removes it.
+    pub email: Option<Option<Email>>,
 }
 
 /// Renames a unit, reassigns its fields, deactivates it with successors, or reactivates it
@@ -139,6 +145,7 @@ pub async fn change_unit(
                     fields,
                     is_standing_agency: change.is_standing_agency,
                     active: change.active,
+                    email: change.email.map(|e| e.map(Email::into_inner)),
                     updated_at: Some(now),
                     ..Default::default()
                 };

@@ -321,3 +321,226 @@ async fn clients_need_an_active_unit() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn an_admin_sets_and_clears_a_users_email_and_digest() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let body = j!({
+        "username": "mail.officer", "password": "a long password", "role": "officer",
+        "unit": "so-khcn", "email": "  An.Nguyen@SoKHCN.gov.vn ", "notify_digest": false
+    });
+    let response = app.post_as(&admin, "/api/v1/users", &body).await;
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    let user = json(response, 201).await;
+    assert_eq!(
+        user["email"], "An.Nguyen@SoKHCN.gov.vn",
+        "trimmed, case kept"
+    );
+    assert_eq!(user["notify_digest"], false);
+    assert_eq!(json(app.get_as(&admin, &location).await, 200).await, user);
+
+    let changed = json(
+        app.patch_as(&admin, &location, &j!({"notify_digest": true}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(changed["email"], "An.Nguyen@SoKHCN.gov.vn", "absent stays");
+    assert_eq!(changed["notify_digest"], true);
+    let cleared = json(
+        app.patch_as(&admin, &location, &j!({"email": null})).await,
+        200,
+    )
+    .await;
+    assert!(cleared["email"].is_null(), "{cleared}");
+    let fetched = json(app.get_as(&admin, &location).await, 200).await;
+    assert!(fetched["email"].is_null());
+
+    // Without the fields: no address, and the digest on.
+    let plain = json(
+        app.post_as(
+            &admin,
+            "/api/v1/users",
+            &j!({"username": "plain.viewer", "password": "a long password", "role": "viewer"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert!(plain["email"].is_null());
+    assert_eq!(plain["notify_digest"], true);
+}
+
+#[tokio::test]
+async fn a_bad_user_email_is_a_422_naming_the_field_without_the_value() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let bad = "not-an-address@nowhere";
+    let body = j!({
+        "username": "bad.mail", "password": "a long password", "role": "viewer", "email": bad
+    });
+    let refused = problem(
+        app.post_as(&admin, "/api/v1/users", &body).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(refused["errors"][0]["field"], "email", "{refused}");
+    assert_eq!(refused["errors"][0]["code"], "invalid_email");
+    assert!(!refused.to_string().contains(bad), "echoed: {refused}");
+
+    let user = app.user("viewer", None).await;
+    let path = format!("/api/v1/users/{}", user.id);
+    let refused = problem(
+        app.patch_as(&admin, &path, &j!({"email": bad})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(refused["errors"][0]["field"], "email");
+    assert_eq!(refused["errors"][0]["code"], "invalid_email");
+    assert!(!refused.to_string().contains(bad), "echoed: {refused}");
+    let unchanged = json(app.get_as(&admin, &path).await, 200).await;
+    assert!(unchanged["email"].is_null());
+}
+
+/// Sets a user's address and digest as the admin.
+async fn set_mail(app: &crate::helpers::TestApp, admin: &str, id: &str, body: serde_json::Value) {
+    json(
+        app.patch_as(admin, &format!("/api/v1/users/{id}"), &body)
+            .await,
+        200,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_mail_worker_finds_unit_role_and_digest_recipients() {
+    use portal_api::db::accounts::{digest_recipients, role_recipients, unit_recipients};
+    use portal_api::domain::access::Role;
+
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let first = app.user("officer", Some("so-khcn")).await;
+    let second = app.user("officer", Some("so-khcn")).await;
+    let disabled = app.user("officer", Some("so-khcn")).await;
+    let _no_address = app.user("officer", Some("so-khcn")).await;
+    let elsewhere = app.user("officer", Some("so-tu-phap")).await;
+    let editor = app.user("editor", None).await;
+    let viewer = app.user("viewer", None).await;
+    set_mail(
+        &app,
+        &admin,
+        &first.id,
+        j!({"email": "mot@sokhcn.gov.vn", "display_name": "Một"}),
+    )
+    .await;
+    set_mail(
+        &app,
+        &admin,
+        &second.id,
+        j!({"email": "hai@sokhcn.gov.vn", "notify_digest": false}),
+    )
+    .await;
+    set_mail(
+        &app,
+        &admin,
+        &disabled.id,
+        j!({"email": "ba@sokhcn.gov.vn", "disabled": true}),
+    )
+    .await;
+    set_mail(
+        &app,
+        &admin,
+        &elsewhere.id,
+        j!({"email": "bon@sotuphap.gov.vn"}),
+    )
+    .await;
+    set_mail(&app, &admin, &editor.id, j!({"email": "bbt@portal.gov.vn"})).await;
+    set_mail(&app, &admin, &viewer.id, j!({"email": "xem@portal.gov.vn"})).await;
+    // The unit's mailbox is an officer's address in other case: it is named once.
+    json(
+        app.patch_as(
+            &admin,
+            "/api/v1/units/so-khcn",
+            &j!({"email": "MOT@sokhcn.gov.vn"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    json(
+        app.patch_as(
+            &admin,
+            "/api/v1/units/so-tu-phap",
+            &j!({"email": "vanthu@sotuphap.gov.vn"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+
+    let pool = portal_api::db::connect(&app.db.url(), 1).unwrap();
+    let mut conn = pool.get().unwrap();
+    let mut khcn = unit_recipients(&mut conn, "so-khcn").unwrap();
+    khcn.sort();
+    assert_eq!(
+        khcn,
+        [
+            (
+                "hai@sokhcn.gov.vn".to_string(),
+                Some(second.username.clone())
+            ),
+            ("mot@sokhcn.gov.vn".to_string(), Some("Một".to_string())),
+        ]
+    );
+    assert_eq!(
+        unit_recipients(&mut conn, "so-tu-phap").unwrap(),
+        [
+            (
+                "bon@sotuphap.gov.vn".to_string(),
+                Some(elsewhere.username.clone())
+            ),
+            ("vanthu@sotuphap.gov.vn".to_string(), None),
+        ],
+        "officers first, then the unit's mailbox"
+    );
+    assert_eq!(
+        role_recipients(&mut conn, Role::Editor).unwrap(),
+        [(
+            "bbt@portal.gov.vn".to_string(),
+            Some(editor.username.clone())
+        )]
+    );
+    assert!(role_recipients(&mut conn, Role::Admin).unwrap().is_empty());
+
+    // The admin gets an address too: the board's digest includes it.
+    let me = json(app.get_as(&admin, "/api/v1/auth/me").await, 200).await;
+    let admin_id = me["subject"].as_str().unwrap().trim_start_matches("user:");
+    set_mail(&app, &admin, admin_id, j!({"email": "admin@portal.gov.vn"})).await;
+    let mut digest: Vec<(String, Role, Option<String>)> = digest_recipients(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.email, r.role, r.unit_code))
+        .collect();
+    digest.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        digest,
+        [
+            ("admin@portal.gov.vn".to_string(), Role::Admin, None),
+            ("bbt@portal.gov.vn".to_string(), Role::Editor, None),
+            (
+                "bon@sotuphap.gov.vn".to_string(),
+                Role::Officer,
+                Some("so-tu-phap".to_string())
+            ),
+            (
+                "mot@sokhcn.gov.vn".to_string(),
+                Role::Officer,
+                Some("so-khcn".to_string())
+            ),
+        ],
+        "not the digest-off, disabled, address-less officers nor the viewer"
+    );
+}

@@ -260,3 +260,79 @@ async fn holidays_set_by_an_admin_move_deadlines() {
     .await;
     assert_eq!(p["errors"][0]["field"], "kind");
 }
+
+#[tokio::test]
+async fn an_admin_sets_and_clears_a_units_contact_email_and_its_events_leave_it_out() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let address = "vanthu@sokhcn.gov.vn";
+    let set = json(
+        app.patch_as(
+            &admin,
+            "/api/v1/units/so-khcn",
+            &j!({"email": format!(" {address} ")}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(set["email"], address);
+    let unit = json(app.get("/api/v1/units/so-khcn").await, 200).await;
+    assert_eq!(unit["email"], address);
+    let renamed = json(
+        app.patch_as(&admin, "/api/v1/units/so-khcn", &j!({"name": "Sở KH&CN"}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(renamed["email"], address, "absent stays");
+    let cleared = json(
+        app.patch_as(&admin, "/api/v1/units/so-khcn", &j!({"email": null}))
+            .await,
+        200,
+    )
+    .await;
+    assert!(cleared["email"].is_null());
+    assert!(json(app.get("/api/v1/units/so-khcn").await, 200).await["email"].is_null());
+
+    let bad = "vanthu@sokhcn";
+    let refused = problem(
+        app.patch_as(&admin, "/api/v1/units/so-khcn", &j!({"email": bad}))
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(refused["errors"][0]["field"], "email");
+    assert_eq!(refused["errors"][0]["code"], "invalid_email");
+    assert!(!refused.to_string().contains(bad), "echoed: {refused}");
+
+    let created = json(
+        app.post_as(
+            &admin,
+            "/api/v1/units",
+            &j!({"code": "so-moi", "name": "Sở Mới", "kind": "department", "email": "lienhe@somoi.gov.vn"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(created["email"], "lienhe@somoi.gov.vn");
+
+    let events = json(
+        app.get_as(
+            &admin,
+            "/api/v1/events?types=unit.updated,unit.created&limit=100",
+        )
+        .await,
+        200,
+    )
+    .await;
+    let events = events["items"].as_array().unwrap();
+    // Three changes of so-khcn (the refused one records none) and the new unit.
+    assert_eq!(events.len(), 4, "{events:?}");
+    for event in events {
+        assert!(event["data"].get("email").is_none(), "{event}");
+        assert!(!event.to_string().contains("@"), "an address in {event}");
+    }
+}

@@ -632,3 +632,122 @@ async fn failed_logins_from_one_address_lock_it_for_every_username() {
         json(response, 200).await;
     }
 }
+
+#[tokio::test]
+async fn a_person_changes_their_own_email_and_digest_and_keeps_their_token() {
+    let app = spawn_app().await;
+    let officer = app.user("officer", Some("so-khcn")).await;
+    let before = json(app.get_as(&officer.token, "/api/v1/auth/me").await, 200).await;
+    assert_eq!(before["username"], officer.username.as_str());
+    assert!(before["email"].is_null());
+    assert_eq!(before["notify_digest"], true);
+
+    let body =
+        j!({"email": " can.bo@sokhcn.gov.vn", "notify_digest": false, "display_name": " Cán bộ "});
+    let changed = json(
+        app.patch_as(&officer.token, "/api/v1/auth/me", &body).await,
+        200,
+    )
+    .await;
+    assert_eq!(changed["email"], "can.bo@sokhcn.gov.vn");
+    assert_eq!(changed["notify_digest"], false);
+    assert_eq!(changed["display_name"], "Cán bộ");
+    assert_eq!(changed["role"], "officer");
+    assert_eq!(changed["unit"], "so-khcn");
+    // The same token still works, and GET me shows what PATCH answered.
+    let after = json(app.get_as(&officer.token, "/api/v1/auth/me").await, 200).await;
+    assert_eq!(after, changed);
+    // On another instance too (it reads the account, not a cached copy), and the password
+    // is as it was.
+    let other = app.second_instance().await;
+    let seen = json(other.get_as(&officer.token, "/api/v1/auth/me").await, 200).await;
+    assert_eq!(seen, changed);
+    json(app.login(&officer.username, &officer.password).await, 200).await;
+    let admin = app.admin_token().await;
+    let user = json(
+        app.get_as(&admin, &format!("/api/v1/users/{}", officer.id))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(user["email"], "can.bo@sokhcn.gov.vn");
+    assert_eq!(user["notify_digest"], false);
+
+    let cleared = json(
+        app.patch_as(&officer.token, "/api/v1/auth/me", &j!({"email": null}))
+            .await,
+        200,
+    )
+    .await;
+    assert!(cleared["email"].is_null());
+    assert_eq!(cleared["notify_digest"], false, "absent stays");
+}
+
+#[tokio::test]
+async fn own_profile_changes_are_checked_and_refused_to_clients_and_anonymous_callers() {
+    let app = spawn_app().await;
+    let viewer = app.user("viewer", None).await;
+    let bad = "ten.at.example.vn";
+    let refused = problem(
+        app.patch_as(
+            &viewer.token,
+            "/api/v1/auth/me",
+            &j!({"email": bad, "display_name": " "}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let errors: Vec<(&str, &str)> = refused["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        errors,
+        [("email", "invalid_email"), ("display_name", "required")]
+    );
+    assert!(!refused.to_string().contains(bad), "echoed: {refused}");
+    let unknown = problem(
+        app.patch_as(&viewer.token, "/api/v1/auth/me", &j!({"role": "admin"}))
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(unknown["errors"][0]["code"], "unknown_field", "{unknown}");
+    let me = json(app.get_as(&viewer.token, "/api/v1/auth/me").await, 200).await;
+    assert_eq!(me["role"], "viewer");
+    assert!(me["email"].is_null());
+
+    let (_, client_id, secret) = app.client_for("so-khcn").await;
+    let client = json(app.client_token(&client_id, &secret).await, 200).await;
+    let client = client["access_token"].as_str().unwrap();
+    let me = json(app.get_as(client, "/api/v1/auth/me").await, 200).await;
+    assert!(me["email"].is_null() && me["notify_digest"].is_null() && me["username"].is_null());
+    problem(
+        app.patch_as(
+            client,
+            "/api/v1/auth/me",
+            &j!({"email": "portal@sokhcn.gov.vn"}),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    problem(
+        app.request(
+            Method::PATCH,
+            "/api/v1/auth/me",
+            None,
+            Some(&j!({"notify_digest": false})),
+        )
+        .await,
+        401,
+        "unauthorized",
+    )
+    .await;
+}

@@ -292,6 +292,10 @@ impl World {
                     "password": self.viewer_password
                 })),
             ),
+            ("PATCH", "/api/v1/auth/me") => call(
+                path.into(),
+                Some(j!({"notify_digest": n.is_multiple_of(2)})),
+            ),
             ("GET", "/api/v1/calendar/deadline") => {
                 call(format!("{path}?from=2024-02-05&working_days=5"), None)
             }
