@@ -306,12 +306,14 @@ impl Settings {
                     t.trim().to_string()
                 },
                 retry_seconds: match get("PORTAL_MAIL_RETRY_SECONDS") {
-                    Some(v) => crate::domain::webhook::parse_retry_schedule(&v).ok_or_else(|| {
-                        anyhow::anyhow!(
+                    Some(v) => {
+                        crate::domain::webhook::parse_retry_schedule(&v).ok_or_else(|| {
+                            anyhow::anyhow!(
                             "PORTAL_MAIL_RETRY_SECONDS must be 1 to 20 comma-separated numbers of \
                              seconds, each at most a week (got {v:?})"
                         )
-                    })?,
+                        })?
+                    }
                     None => crate::domain::mail::RETRY_SECONDS.to_vec(),
                 },
             },

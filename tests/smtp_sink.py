@@ -3,13 +3,16 @@
     python smtp_sink.py DIR [--refuse N]
 
 Listens on 127.0.0.1 on a free port and prints `listening PORT` once it accepts connections.
-Every message it takes is written whole to DIR/NNNN.eml (first to a temporary name, then
+Every message it takes is written whole to DIR/NNNN.eml, its decoded headers and parts to
+DIR/NNNN.json (first to a temporary name, then
 renamed), and `received NNNN` is printed. With --refuse N it answers the first N messages
 `451 4.3.0 try again later` at the end of DATA, as a busy server would.
 """
 
 import argparse
-import asyncio
+import email
+import email.policy
+import json
 import os
 import socket
 import sys
@@ -35,6 +38,23 @@ class Sink:
             f.write(b"X-Envelope-To: " + ",".join(envelope.rcpt_tos).encode() + b"\r\n")
             f.write(envelope.original_content or envelope.content)
         os.rename(tmp, os.path.join(self.directory, name + ".eml"))
+        # The decoded parts, for tests that do not read MIME themselves.
+        message = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
+        text = message.get_body(preferencelist=("plain",))
+        html = message.get_body(preferencelist=("html",))
+        summary = {
+            "rcpt_to": envelope.rcpt_tos,
+            "to": str(message["To"]),
+            "from": str(message["From"]),
+            "subject": str(message["Subject"]),
+            "message_id": str(message["Message-ID"]),
+            "text": text.get_content() if text else None,
+            "html": html.get_content() if html else None,
+        }
+        tmp = os.path.join(self.directory, "." + name + ".json.tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(summary, f, ensure_ascii=False)
+        os.rename(tmp, os.path.join(self.directory, name + ".json"))
         print("received " + name, flush=True)
         return "250 OK"
 

@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::page::{after_cursor, parse_after};
-use crate::domain::access::Principal;
 use super::{page_limit, split_page, Page};
 use crate::api::extract::{Json, Query};
 use crate::db::mail::Listed;
+use crate::domain::access::Principal;
 use crate::domain::mail::{mask, MailStatus};
 use crate::domain::question::Email;
 use crate::error::{ApiError, FieldError, Problem};
@@ -111,10 +111,7 @@ pub async fn list_mail(
     let status = match query.status.as_deref() {
         None => None,
         Some(s) => Some(MailStatus::parse(s).ok_or_else(|| {
-            ApiError::InvalidParameter(FieldError::new(
-                "status",
-                "must be pending, sent or failed",
-            ))
+            ApiError::InvalidParameter(FieldError::new("status", "must be pending, sent or failed"))
         })?),
     };
     let limit = page_limit(query.limit)?;
@@ -132,7 +129,11 @@ pub async fn list_mail(
 #[serde(deny_unknown_fields)]
 pub struct ResendRequest {
     /// The e-mail given when asking.
-    #[schema(example = "nguyen.van.an@example.vn", format = "email", max_length = 254)]
+    #[schema(
+        example = "nguyen.van.an@example.vn",
+        format = "email",
+        max_length = 254
+    )]
     pub email: String,
 }
 
@@ -140,7 +141,9 @@ pub struct ResendRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ResendResponse {
     /// Always the same text.
-    #[schema(example = "If the e-mail is the one the question was asked with, a new tracking link is on its way to it.")]
+    #[schema(
+        example = "If the e-mail is the one the question was asked with, a new tracking link is on its way to it."
+    )]
     pub message: &'static str,
 }
 
@@ -155,7 +158,7 @@ const RESEND_ANSWER: &str =
 /// hour, and a client address may ask 10 times a minute.
 #[utoipa::path(
     tag = "questions",
-    params(("code" = String, Path, description = "The tracking code", max_length = 32)),
+    params(("tracking_code" = String, Path, description = "The tracking code", max_length = 32)),
     request_body = ResendRequest,
     responses(
         (status = 202, description = "Taken; the same answer whatever the code and e-mail", body = ResendResponse),
@@ -164,7 +167,7 @@ const RESEND_ANSWER: &str =
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
-#[post("/tracking/{code}/resend")]
+#[post("/tracking/{tracking_code}/resend")]
 pub async fn resend(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -12,9 +12,11 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 
+use super::accounts;
 use super::page::{newest_first_after, After};
-use super::schema::{mail_outbox, questions, units, users};
+use super::schema::{mail_outbox, questions, units};
 use super::{portable_query as query, write_transaction, DbConnection, DbError};
+use crate::domain::access::Role;
 use crate::domain::events::NewEvent;
 use crate::domain::mail::{self, Audience, MailKind, MailStatus};
 
@@ -201,7 +203,7 @@ pub(super) fn for_events(conn: &mut DbConnection, list: &[NewEvent]) -> Result<(
                 .filter_map(|(_, email, name)| Some((email.clone()?, Some(name.clone()))))
                 .collect(),
             Audience::Unit | Audience::UnitAndEditors => match &event.unit {
-                Some(unit) => unit_recipients(conn, unit)?,
+                Some(unit) => accounts::unit_recipients(conn, unit)?,
                 None => Vec::new(),
             },
         };
@@ -246,51 +248,11 @@ fn push_unique(list: &mut Vec<(String, Option<String>)>, email: String, name: Op
     }
 }
 
-/// The addresses a unit is written to: its enabled officers that have one, then its contact
-/// address; each address once.
-pub fn unit_recipients(
-    conn: &mut DbConnection,
-    unit: &str,
-) -> Result<Vec<(String, Option<String>)>, DbError> {
-    let officers: Vec<(Option<String>, String)> = users::table
-        .filter(users::unit_code.eq(unit))
-        .filter(users::role.eq("officer"))
-        .filter(users::disabled.eq(false))
-        .filter(users::email.is_not_null())
-        .order(users::username.asc())
-        .select((users::email, users::display_name))
-        .load(conn)?;
-    let contact: Option<Option<String>> = units::table
-        .filter(units::code.eq(unit))
-        .select(units::email)
-        .first(conn)
-        .optional()?;
-    let mut list = Vec::new();
-    for (email, name) in officers {
-        if let Some(email) = email {
-            push_unique(&mut list, email, Some(name));
-        }
-    }
-    if let Some(Some(email)) = contact {
-        push_unique(&mut list, email, None);
-    }
-    Ok(list)
-}
-
 /// The addresses of the editorial board: enabled editors and admins that have one.
-pub fn board_recipients(conn: &mut DbConnection) -> Result<Vec<(String, Option<String>)>, DbError> {
-    let rows: Vec<(Option<String>, String)> = users::table
-        .filter(users::role.eq_any(["editor", "admin"]))
-        .filter(users::disabled.eq(false))
-        .filter(users::email.is_not_null())
-        .order(users::username.asc())
-        .select((users::email, users::display_name))
-        .load(conn)?;
-    let mut list = Vec::new();
-    for (email, name) in rows {
-        if let Some(email) = email {
-            push_unique(&mut list, email, Some(name));
-        }
+fn board_recipients(conn: &mut DbConnection) -> Result<Vec<(String, Option<String>)>, DbError> {
+    let mut list = accounts::role_recipients(conn, Role::Editor)?;
+    for (email, name) in accounts::role_recipients(conn, Role::Admin)? {
+        push_unique(&mut list, email, name);
     }
     Ok(list)
 }

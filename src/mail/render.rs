@@ -110,7 +110,8 @@ fn context(
     if kind.to_asker() {
         let q = db::questions::find(conn, subject)?.ok_or("the question is gone")?;
         let unit = unit_name(conn, q.unit.as_deref())?;
-        let link = |key: Option<&str>| tracking_url(&links.tracking, &links.base, &q.tracking_code, key);
+        let link =
+            |key: Option<&str>| tracking_url(&links.tracking, &links.base, &q.tracking_code, key);
         c.insert(
             "q".into(),
             json!({
@@ -125,7 +126,10 @@ fn context(
         c.insert("public_url".into(), link(None).into());
         match kind {
             MailKind::Answer | MailKind::Reply => {
-                let reply = data.get("reply").and_then(Value::as_object).ok_or("no reply")?;
+                let reply = data
+                    .get("reply")
+                    .and_then(Value::as_object)
+                    .ok_or("no reply")?;
                 let reply_unit = unit_name(conn, reply.get("unit").and_then(Value::as_str))?;
                 c.insert(
                     "reply".into(),
@@ -146,8 +150,14 @@ fn context(
     let unit = unit_name(conn, m.unit_code.as_deref())?;
     c.insert("unit_name".into(), unit);
     let base = &links.base;
-    c.insert("questions_url".into(), format!("{base}/api/v1/questions").into());
-    c.insert("items_url".into(), format!("{base}/api/v1/submissions").into());
+    c.insert(
+        "questions_url".into(),
+        format!("{base}/api/v1/questions").into(),
+    );
+    c.insert(
+        "items_url".into(),
+        format!("{base}/api/v1/submissions").into(),
+    );
     match kind {
         MailKind::QuestionRouted => {
             c.insert(

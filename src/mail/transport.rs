@@ -60,7 +60,8 @@ impl Transport {
             })?;
             return Ok(Self::Files(settings.dir.clone()));
         };
-        let target = SmtpTarget::parse(url.expose()).map_err(|why| anyhow::anyhow!("PORTAL_SMTP_URL {why}"))?;
+        let target = SmtpTarget::parse(url.expose())
+            .map_err(|why| anyhow::anyhow!("PORTAL_SMTP_URL {why}"))?;
         let mut builder = match target.tls {
             SmtpTls::StartTls => SmtpTransport::starttls_relay(&target.host)?,
             SmtpTls::Wrapper => SmtpTransport::relay(&target.host)?,
@@ -90,17 +91,19 @@ impl Transport {
         let from: Mailbox = from
             .parse()
             .map_err(|e| SendError::Permanent(format!("the sender is not an address: {e}")))?;
-        let to: Mailbox = m
-            .to
-            .parse()
-            .map_err(|_| SendError::Permanent("the recipient is not an address".into()))?;
+        let to: Mailbox =
+            m.to.parse()
+                .map_err(|_| SendError::Permanent("the recipient is not an address".into()))?;
         let message = Message::builder()
             .from(from)
             .to(to)
             .subject(m.subject)
             .message_id(Some(m.message_id.to_string()))
             .date(m.date)
-            .multipart(MultiPart::alternative_plain_html(m.text.clone(), m.html.clone()))
+            .multipart(MultiPart::alternative_plain_html(
+                m.text.clone(),
+                m.html.clone(),
+            ))
             .map_err(|e| SendError::Permanent(format!("the message cannot be built: {e}")))?;
         match self {
             Self::Smtp(smtp) => smtp.send(&message).map(|_| ()).map_err(|e| {

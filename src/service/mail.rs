@@ -44,20 +44,21 @@ pub async fn resend_key(state: &AppState, code: String, email: Email) -> Result<
             let Some(q) = store::find_by_code(conn, &code)? else {
                 return Ok(false);
             };
-            let matches = q
+            // Mailed to the address stored with the question, not to the one typed.
+            let Some(stored) = q
                 .asker
                 .email
-                .as_deref()
-                .is_some_and(|given| given.eq_ignore_ascii_case(email.as_str()));
-            if !matches {
+                .clone()
+                .filter(|stored| stored.eq_ignore_ascii_case(email.as_str()))
+            else {
                 return Ok(false);
-            }
+            };
             let key = random_token(32);
             store::set_access_key_hash(conn, &q.id, &key_hash(&key), now)?;
             let mut data = serde_json::Map::new();
             data.insert("recipient_name".into(), q.asker.name.clone().into());
             let cause = format!("resend:{}", uuid::Uuid::now_v7());
-            let mail = NewMail::new(cause, MailKind::KeyResent, email.as_str(), &data, now)
+            let mail = NewMail::new(cause, MailKind::KeyResent, stored, &data, now)
                 .about(&q.id, q.unit.as_deref())
                 .with_secret(key);
             outbox::queue(conn, vec![mail])?;

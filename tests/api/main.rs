@@ -13,6 +13,7 @@ mod health;
 mod helpers;
 mod hostile;
 mod links;
+mod mail;
 mod matrix;
 mod openapi;
 mod questions;

@@ -410,6 +410,10 @@ impl World {
                     Some(j!({"action": "publish"})),
                 )
             }
+            ("POST", "/api/v1/tracking/{tracking_code}/resend") => call(
+                format!("/api/v1/tracking/{}/resend", self.code),
+                Some(j!({"email": "nguoi.hoi@example.vn"})),
+            ),
             ("GET", "/api/v1/tracking/{tracking_code}") => {
                 call(format!("/api/v1/tracking/{}", self.code), None)
             }

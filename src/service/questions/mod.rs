@@ -56,9 +56,9 @@ pub struct NewQuestion {
     pub publish_consent: bool,
 }
 
+use crate::db::mail::NewMail;
 /// A question and a reply as stored, which the handlers turn into their answers.
 pub use crate::db::questions::{Question, Reply};
-use crate::db::mail::NewMail;
 use crate::domain::mail::MailKind;
 
 /// What the asker keeps: the stored question and its access key, shown only this once.
