@@ -287,9 +287,8 @@ impl Settings {
                 },
                 from: {
                     let from = get("PORTAL_MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.into());
-                    crate::domain::mail::parse_mailbox(&from).map_err(|why| {
-                        anyhow::anyhow!("PORTAL_MAIL_FROM {why} (got {from:?})")
-                    })?;
+                    crate::domain::mail::parse_mailbox(&from)
+                        .map_err(|why| anyhow::anyhow!("PORTAL_MAIL_FROM {why} (got {from:?})"))?;
                     from.trim().to_string()
                 },
                 dir: get("PORTAL_MAIL_DIR")

@@ -95,11 +95,17 @@ mod tests {
         env.add_template("x.html", "{{ v }}").unwrap();
         env.add_template("x.txt", "{{ v }}").unwrap();
         assert_eq!(
-            env.get_template("x.html").unwrap().render(minijinja::context! {v => "<b>&"}).unwrap(),
+            env.get_template("x.html")
+                .unwrap()
+                .render(minijinja::context! {v => "<b>&"})
+                .unwrap(),
             "&lt;b&gt;&amp;"
         );
         assert_eq!(
-            env.get_template("x.txt").unwrap().render(minijinja::context! {v => "<b>&"}).unwrap(),
+            env.get_template("x.txt")
+                .unwrap()
+                .render(minijinja::context! {v => "<b>&"})
+                .unwrap(),
             "<b>&"
         );
         assert!(!EMBEDDED.is_empty());

@@ -63,7 +63,8 @@ impl SmtpTarget {
             None
         } else {
             let decode = |s: &str| {
-                percent_decode(s).ok_or_else(|| "has a user or password that is not UTF-8".to_string())
+                percent_decode(s)
+                    .ok_or_else(|| "has a user or password that is not UTF-8".to_string())
             };
             Some((
                 decode(url.username())?,
@@ -138,7 +139,9 @@ pub fn message_id(cause: &str, recipient: &str, domain: &str) -> String {
 pub fn tracking_url(template: &str, base: &str, code: &str, key: Option<&str>) -> String {
     let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     let base = base.trim_end_matches('/');
-    let mut url = template.replace("{base}", base).replace("{code}", &enc(code));
+    let mut url = template
+        .replace("{base}", base)
+        .replace("{code}", &enc(code));
     match key {
         Some(key) => url.replace("{key}", &enc(key)),
         None => {
@@ -277,7 +280,9 @@ impl MailStatus {
 
 /// Seconds before each retry of a message the server did not take: from a minute to hours,
 /// about a day in all; after the last the message has failed.
-pub const RETRY_SECONDS: &[i64] = &[60, 300, 900, 1800, 3600, 7200, 14_400, 21_600, 21_600, 14_400];
+pub const RETRY_SECONDS: &[i64] = &[
+    60, 300, 900, 1800, 3600, 7200, 14_400, 21_600, 21_600, 14_400,
+];
 
 /// When a message that failed its `attempts`th time is tried again, in seconds from now;
 /// `None` once it has been tried for a day.
@@ -303,7 +308,13 @@ mod tests {
         let t = SmtpTarget::parse("smtp://127.0.0.1:2525?tls=none").unwrap();
         assert_eq!((t.tls, t.port, t.credentials), (SmtpTls::None, 2525, None));
         assert_eq!(t.host, "127.0.0.1");
-        for bad in ["http://x", "smtp://", "smtp://h?tls=maybe", "smtp://h?x=1", "nope"] {
+        for bad in [
+            "http://x",
+            "smtp://",
+            "smtp://h?tls=maybe",
+            "smtp://h?x=1",
+            "nope",
+        ] {
             let err = SmtpTarget::parse(bad).unwrap_err();
             assert!(!err.contains(bad), "{bad}: {err}");
         }
