@@ -21,6 +21,7 @@ mod security;
 mod stats;
 mod submissions;
 mod timed_events;
+mod tracking_page;
 #[allow(dead_code)]
 #[path = "../support/webhook_receiver.rs"]
 mod webhook_receiver;
