@@ -278,6 +278,18 @@ impl ApiError {
         }
     }
 
+    /// Logs what the answer does not say: an internal error's cause chain, an outage.
+    pub fn log(&self) {
+        match self {
+            // The cause chain goes to the log only: it can name tables, paths or hosts.
+            Self::Internal(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "internal error")
+            }
+            Self::Unavailable(what) => tracing::warn!(detail = %what, "service unavailable"),
+            _ => {}
+        }
+    }
+
     /// The problem body for this error.
     pub fn problem(&self) -> Problem {
         let status = self.status_code();
@@ -325,14 +337,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        match self {
-            // The cause chain goes to the log only: it can name tables, paths or hosts.
-            Self::Internal(cause) => {
-                tracing::error!(error = format!("{cause:#}"), "internal error")
-            }
-            Self::Unavailable(what) => tracing::warn!(detail = %what, "service unavailable"),
-            _ => {}
-        }
+        self.log();
         let mut response = problem_response(self.status_code(), &self.problem());
         let headers = response.headers_mut();
         match self {

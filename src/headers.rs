@@ -10,6 +10,9 @@ use actix_web::HttpRequest;
 /// Where the API explorer (Swagger UI) is served.
 pub const DOCS: &str = "/docs";
 
+/// Where citizens follow their questions in a browser (`/tra-cuu/{code}?key=…`).
+pub const TRACKING_PAGE: &str = "/tra-cuu";
+
 /// The policy of the API explorer: its own scripts, styles and fonts only, no eval, no
 /// plugins, and never inside another site's frame.
 ///
@@ -34,18 +37,20 @@ pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 /// Paths whose answers concern one person or hold a credential: tokens and the caller's own
 /// account, a citizen's question (its tracking key) and its tracking page, accounts and API
 /// clients. Every answer under them, errors included, is `no-store`.
-const PERSONAL: [&str; 5] = [
+const PERSONAL: [&str; 6] = [
     "/api/v1/auth",
     "/api/v1/tracking",
     "/api/v1/questions",
     "/api/v1/users",
     "/api/v1/clients",
+    TRACKING_PAGE,
 ];
 
 /// What an answer needs beyond the headers every answer gets, decided from its request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
     docs: bool,
+    page: bool,
     no_store: bool,
 }
 
@@ -60,12 +65,20 @@ impl Policy {
         let any = |f: &dyn Fn(&str) -> bool| paths.iter().flatten().any(|p| f(p));
         Self {
             docs: any(&|p| under(p, DOCS)),
+            page: any(&|p| under(p, TRACKING_PAGE)),
             no_store: req.headers().contains_key(AUTHORIZATION)
                 || any(&|p| PERSONAL.iter().any(|prefix| under(p, prefix))),
         }
     }
 
-    /// Sets the headers on an answer. A `Cache-Control` the handler chose is kept.
+    /// Whether the answer is the tracking page, which renders its own errors as HTML.
+    pub fn is_page(self) -> bool {
+        self.page
+    }
+
+    /// Sets the headers on an answer. A `Cache-Control` the handler chose is kept, and so is
+    /// the tracking page's own policy (it allows the hash of its style sheet); everywhere
+    /// else the policy is this module's.
     pub fn apply(self, headers: &mut HeaderMap) {
         // Browsers must take every answer for what its Content-Type says.
         headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
@@ -73,7 +86,9 @@ impl Policy {
         // Addresses here can carry a tracking code and its key (`?key=`).
         headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
         let csp = if self.docs { DOCS_CSP } else { API_CSP };
-        headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+        if !(self.page && headers.contains_key(CONTENT_SECURITY_POLICY)) {
+            headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+        }
         if self.no_store && !headers.contains_key(CACHE_CONTROL) {
             headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
@@ -116,6 +131,7 @@ mod tests {
             "/api/v1/questions/12/replies",
             "/api/v1/users/3",
             "/api/v1/clients",
+            "/tra-cuu/Q24-7KX9M2?key=k",
         ] {
             let h = headers(policy(TestRequest::get().uri(path)));
             assert_eq!(value(&h, CACHE_CONTROL), "no-store", "{path}");
@@ -165,5 +181,23 @@ mod tests {
         }
         assert!(DOCS_CSP.contains("frame-ancestors 'none'"));
         assert!(!DOCS_CSP.contains("unsafe"));
+    }
+
+    #[test]
+    fn only_the_tracking_page_keeps_a_policy_of_its_own() {
+        let own = "default-src 'none'; style-src 'sha256-x'";
+        let with_own = |path: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(own));
+            policy(TestRequest::get().uri(path)).apply(&mut h);
+            value(&h, CONTENT_SECURITY_POLICY).to_string()
+        };
+        assert_eq!(with_own("/tra-cuu/Q24-7KX9M2"), own);
+        for path in ["/api/v1/tracking/Q24-7KX9M2", "/tra-cuux", "/docs/"] {
+            assert_ne!(with_own(path), own, "{path}");
+        }
+        // Without one of its own, the page loads nothing.
+        let h = headers(policy(TestRequest::get().uri("/tra-cuu/Q24-7KX9M2")));
+        assert_eq!(value(&h, CONTENT_SECURITY_POLICY), API_CSP);
     }
 }

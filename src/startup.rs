@@ -203,6 +203,8 @@ fn serve(
             .into_utoipa_app()
             .configure(api::routes)
             .into_app()
+            // The citizens' tracking page is HTML, outside the API and its document.
+            .configure(api::tracking_page::routes)
             .app_data(state.clone())
             .app_data(
                 web::PathConfig::default().error_handler(|err, _| error::path_error(err).into()),

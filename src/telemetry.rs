@@ -128,13 +128,17 @@ pub async fn observe(
     };
 
     // Errors raised outside our handlers (unknown method, actix's own limits) come without
-    // a problem body; every error answers the same shape.
+    // a problem body; every error answers the same shape, but for the tracking page's own
+    // HTML ones (a citizen's browser shows them).
     let status = res.status();
-    let is_problem = res
+    let policy = headers::Policy::for_request(res.request());
+    let content_type = res
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+        .unwrap_or_default();
+    let is_problem = content_type.starts_with(PROBLEM_JSON)
+        || (policy.is_page() && content_type.starts_with("text/html"));
     let mut res = if status.as_u16() >= 400 && !is_problem {
         let problem = problem_for_status(status);
         let (http_req, _) = res.into_parts();
@@ -142,7 +146,6 @@ pub async fn observe(
     } else {
         res
     };
-    let policy = headers::Policy::for_request(res.request());
     let headers = res.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         headers.insert(REQUEST_ID, value);

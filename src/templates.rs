@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use minijinja::Environment;
+use minijinja::{Environment, Value};
 use serde::Serialize;
 
 /// The templates embedded at build time: (name below `templates/`, source).
@@ -75,13 +75,26 @@ impl Templates {
 }
 
 /// `2026-03-09` or `2026-03-09T…` as `09/03/2026`; anything else unchanged.
-fn date_vn(value: String) -> String {
-    crate::domain::vn_format::date_from_iso(&value).unwrap_or(value)
+fn date_vn(value: String) -> Value {
+    formatted(crate::domain::vn_format::date_from_iso(&value), value)
 }
 
 /// An RFC 3339 time as `14:05 09/03/2026` in Vietnam time; anything else unchanged.
-fn datetime_vn(value: String) -> String {
-    crate::domain::vn_format::datetime_from_rfc3339(&value).unwrap_or(value)
+fn datetime_vn(value: String) -> Value {
+    formatted(
+        crate::domain::vn_format::datetime_from_rfc3339(&value),
+        value,
+    )
+}
+
+/// A formatted date (digits, `/`, `:` and a space) needs no escaping, which would otherwise
+/// write its slashes as `&#x2f;` in HTML; a value that did not parse is passed on as text,
+/// escaped as any other.
+fn formatted(date: Option<String>, value: String) -> Value {
+    match date {
+        Some(date) => Value::from_safe_string(date),
+        None => Value::from(value),
+    }
 }
 
 #[cfg(test)]
@@ -107,6 +120,21 @@ mod tests {
                 .render(minijinja::context! {v => "<b>&"})
                 .unwrap(),
             "<b>&"
+        );
+        let mut dates = Environment::new();
+        dates.add_filter("date_vn", date_vn);
+        dates.add_filter("datetime_vn", datetime_vn);
+        dates
+            .add_template(
+                "d.html",
+                "{{ d|date_vn }} {{ t|datetime_vn }} {{ x|date_vn }}",
+            )
+            .unwrap();
+        let ctx =
+            minijinja::context! {d => "2026-03-09", t => "2026-03-09T07:30:00+07:00", x => "a/<b>"};
+        assert_eq!(
+            dates.get_template("d.html").unwrap().render(ctx).unwrap(),
+            "09/03/2026 07:30 09/03/2026 a&#x2f;&lt;b&gt;"
         );
         assert!(!EMBEDDED.is_empty());
         for (name, _) in EMBEDDED {

@@ -15,6 +15,7 @@ pub mod questions;
 pub mod reference;
 pub mod stats;
 pub mod submissions;
+pub mod tracking_page;
 pub mod users;
 pub mod webhooks;
 

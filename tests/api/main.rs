@@ -22,6 +22,7 @@ mod security;
 mod stats;
 mod submissions;
 mod timed_events;
+mod tracking_page;
 #[allow(dead_code)]
 #[path = "../support/webhook_receiver.rs"]
 mod webhook_receiver;

@@ -193,7 +193,12 @@ pub struct TrackingResponse {
     pub rating: Option<RatingResponse>,
 }
 
-fn tracking_view(q: Question, replies: Vec<Reply>, now: chrono::NaiveDateTime) -> TrackingResponse {
+/// A question and its replies as the asker sees them, at `now` (which decides `overdue`).
+pub fn tracking_view(
+    q: Question,
+    replies: Vec<Reply>,
+    now: chrono::NaiveDateTime,
+) -> TrackingResponse {
     TrackingResponse {
         overdue: q.is_overdue(now),
         tracking_code: q.tracking_code,
