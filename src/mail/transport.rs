@@ -4,7 +4,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentTransferEncoding;
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{Message, SmtpTransport, Transport as _};
 
@@ -100,10 +101,11 @@ impl Transport {
             .subject(m.subject)
             .message_id(Some(m.message_id.to_string()))
             .date(m.date)
-            .multipart(MultiPart::alternative_plain_html(
-                m.text.clone(),
-                m.html.clone(),
-            ))
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(SinglePart::plain(readable(&m.text)))
+                    .singlepart(SinglePart::html(readable(&m.html))),
+            )
             .map_err(|e| SendError::Permanent(format!("the message cannot be built: {e}")))?;
         match self {
             Self::Smtp(smtp) => smtp.send(&message).map(|_| ()).map_err(|e| {
@@ -121,6 +123,24 @@ impl Transport {
             Self::Files(dir) => write_file(dir, &m.file_stem, &message.formatted())
                 .map_err(|e| SendError::Transient(format!("writing the message file failed: {e}"))),
         }
+    }
+}
+
+/// A part as plain UTF-8 (`8bit`, lines of up to 998 bytes as RFC 5322 allows), so that a
+/// written `.eml` reads as text; base64 when a line is longer.
+fn readable(text: &str) -> Body {
+    let lines: Vec<&str> = text.split('\n').map(|l| l.trim_end_matches('\r')).collect();
+    let fits = lines
+        .iter()
+        .all(|l| l.len() <= 998 && !l.contains(['\0', '\r']));
+    if fits {
+        let mut crlf = lines.join("\r\n");
+        if !crlf.ends_with("\r\n") {
+            crlf.push_str("\r\n");
+        }
+        Body::dangerous_pre_encoded(crlf.into_bytes(), ContentTransferEncoding::EightBit)
+    } else {
+        Body::new(text.to_string())
     }
 }
 

@@ -85,6 +85,38 @@ async fn route_and_answer(app: &TestApp, code: &str, answer: Option<&str>) {
     }
 }
 
+/// The tracking link of the receipt written to `dir`, pointed at the test service (the mail
+/// says `PORTAL_PUBLIC_BASE_URL`, which is `http://localhost:8080` here).
+async fn receipt_link(app: &TestApp, dir: &std::path::Path) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let file = loop {
+        let found = std::fs::read_dir(dir).ok().and_then(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| p.to_string_lossy().ends_with("-receipt.eml"))
+        });
+        if let Some(file) = found {
+            break file;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no receipt in {dir:?}"
+        );
+        tokio::task::yield_now().await;
+    };
+    let message = std::fs::read_to_string(file).expect("the receipt is plain text");
+    let base = "http://localhost:8080";
+    let at = message
+        .find(&format!("{base}/tra-cuu/"))
+        .expect("a tracking link");
+    let link = message[at + base.len()..]
+        .split_whitespace()
+        .next()
+        .unwrap();
+    format!("{}{link}", app.address)
+}
+
 /// The link a citizen follows to the page.
 fn tracking_link(app: &TestApp, code: &str, key: &str) -> String {
     format!("{}/tra-cuu/{code}?key={key}", app.address)
@@ -634,8 +666,14 @@ async fn a_citizen_follows_the_link_reads_the_answer_and_rates_it_in_a_browser()
         );
         return;
     };
-    let app = spawn_app().await;
+    // No SMTP server: the receipt is written as an .eml file, and its link is what the browser
+    // opens.
+    let mail_dir = std::env::temp_dir().join(format!("portal-eml-{}", uuid::Uuid::new_v4()));
+    let mail_dir_text = mail_dir.display().to_string();
+    let app = crate::helpers::spawn_app_with(&[("PORTAL_MAIL_DIR", mail_dir_text.as_str())]).await;
     let (code, key, due) = ask(&app, "Cấp giấy phép xây dựng nhà ở riêng lẻ").await;
+    let mailed = receipt_link(&app, &mail_dir).await;
+    assert_eq!(mailed, tracking_link(&app, &code, &key));
     route_and_answer(&app, &code, Some(ANSWER)).await;
 
     let driver = tokio::task::spawn_blocking(move || ChromeDriver::start(&chromedriver))
@@ -646,9 +684,7 @@ async fn a_citizen_follows_the_link_reads_the_answer_and_rates_it_in_a_browser()
     browser
         .post("/window/rect", j!({"width": 412, "height": 900}))
         .await;
-    browser
-        .post("/url", j!({"url": tracking_link(&app, &code, &key)}))
-        .await;
+    browser.post("/url", j!({"url": mailed})).await;
     let text = browser.text("main").await;
     assert!(text.contains(ANSWER), "{text}");
     assert!(text.contains("Đã trả lời"), "{text}");
