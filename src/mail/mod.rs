@@ -93,6 +93,16 @@ impl Drop for MailThread {
     }
 }
 
+/// What a round of the worker ended with.
+enum Round {
+    /// A full batch: more may be waiting.
+    More,
+    /// Nothing more is due now.
+    Idle,
+    /// Asked to stop.
+    Stop,
+}
+
 struct Worker {
     pool: DbPool,
     clock: Clock,
@@ -113,8 +123,10 @@ impl Worker {
                 Err(RecvTimeoutError::Timeout) => {}
             }
             wait = match self.round(stopped) {
-                Ok(true) => Duration::ZERO,
-                Ok(false) => POLL,
+                // Asked to stop while sending a batch (the message was taken there).
+                Ok(Round::Stop) => return,
+                Ok(Round::More) => Duration::ZERO,
+                Ok(Round::Idle) => POLL,
                 Err(e) => {
                     tracing::warn!(error = %e, "sending mail failed; trying again shortly");
                     POLL * 5
@@ -123,12 +135,12 @@ impl Worker {
         }
     }
 
-    /// Claims and sends one batch; whether it was full (more may be waiting).
-    fn round(&self, stopped: &Receiver<()>) -> Result<bool, crate::db::DbError> {
+    /// Claims and sends one batch.
+    fn round(&self, stopped: &Receiver<()>) -> Result<Round, crate::db::DbError> {
         let mut conn = self.pool.get()?;
         let now = self.clock.now();
         if !outbox::any_due(&mut conn, now)? {
-            return Ok(false);
+            return Ok(Round::Idle);
         }
         let lease_until = now + chrono::Duration::seconds(LEASE_SECONDS);
         let claimed = outbox::claim(&mut conn, now, lease_until, BATCH)?;
@@ -136,14 +148,17 @@ impl Worker {
         let started = std::time::Instant::now();
         for m in &claimed {
             let spent = i64::try_from(started.elapsed().as_secs()).unwrap_or(i64::MAX);
-            if stopped.try_recv().is_ok() || spent > LEASE_SECONDS - LEASE_MARGIN_SECONDS {
-                // Left to their lease: due again when it runs out, here or elsewhere.
-                return Ok(false);
+            // The rest are left to their lease: due again when it runs out, here or elsewhere.
+            if stopped.try_recv().is_ok() {
+                return Ok(Round::Stop);
+            }
+            if spent > LEASE_SECONDS - LEASE_MARGIN_SECONDS {
+                return Ok(Round::Idle);
             }
             let outcome = self.attempt(&mut conn, m);
             outbox::finish(&mut conn, &m.id, &outcome, self.clock.now())?;
         }
-        Ok(full)
+        Ok(if full { Round::More } else { Round::Idle })
     }
 
     fn attempt(&self, conn: &mut crate::db::DbConnection, m: &Claimed) -> Outcome {
