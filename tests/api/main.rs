@@ -19,6 +19,8 @@ mod openapi;
 mod questions;
 mod reference;
 mod security;
+#[path = "../support/smtp_sink.rs"]
+mod smtp_sink;
 mod stats;
 mod submissions;
 mod timed_events;
