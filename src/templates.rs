@@ -491,13 +491,14 @@ mod tests {
                     "Kính gửi Ban Biên tập,",
                     "Sở Công Thương",
                     "Q26-MN45PQ",
+                    "và 22 câu hỏi khác",
                     "tắt thư tổng hợp hằng ngày trong hồ sơ tài khoản",
                 ],
-                subject: vec!["2 nội dung chờ duyệt, 1 câu hỏi chưa chuyển xử lý"],
+                subject: vec!["2 nội dung chờ duyệt, 23 câu hỏi chưa chuyển xử lý"],
             },
             Case {
                 kind: "obligation_reminder",
-                context: mail_context(None, obligation(None)),
+                context: mail_context(None, reminder(&[None])),
                 body: vec![
                     "Kính gửi Quý cơ quan,",
                     "UBND huyện Phú Lộc",
@@ -505,7 +506,24 @@ mod tests {
                     "hằng tháng",
                     "còn thiếu 3",
                 ],
-                subject: vec!["UBND huyện Phú Lộc", "còn thiếu 3"],
+                subject: vec![
+                    "UBND huyện Phú Lộc",
+                    "kỳ 01/11/2026 - 30/11/2026, hạn 07/12/2026",
+                ],
+            },
+            Case {
+                kind: "obligation_reminder",
+                context: mail_context(
+                    Some("Ngô Văn Khánh"),
+                    reminder(&[None, Some("Chỉ đạo điều hành")]),
+                ),
+                body: vec![
+                    "Ngô Văn Khánh",
+                    "các kỳ",
+                    "Chỉ đạo điều hành",
+                    "còn thiếu 3",
+                ],
+                subject: vec!["UBND huyện Phú Lộc", "của 2 kỳ sắp đến hạn"],
             },
             Case {
                 kind: "obligation_missed",
@@ -538,6 +556,28 @@ mod tests {
         ]
     }
 
+    /// A reminder of one period per category given.
+    fn reminder(categories: &[Option<&str>]) -> Value {
+        let line = |category: &Option<&str>| {
+            json!({
+                "obligation": {
+                    "description": "Tin hoạt động chỉ đạo, điều hành của đơn vị",
+                    "category_name": category,
+                    "cadence_label": "hằng tháng",
+                },
+                "period": {"start": "01/11/2026", "end": "30/11/2026", "due_date": "07/12/2026"},
+                "have": 1,
+                "need": 4,
+                "missing": 3,
+            })
+        };
+        json!({
+            "unit_name": "UBND huyện Phú Lộc",
+            "periods": categories.iter().map(line).collect::<Vec<_>>(),
+            "items_url": "http://localhost:8080/quan-tri/noi-dung",
+        })
+    }
+
     /// The keys of `b` added to `a`.
     fn merge(mut a: Value, b: Value) -> Value {
         let map = a.as_object_mut().expect("an object");
@@ -562,6 +602,7 @@ mod tests {
             "overdue": [q("Q26-ZX98YW", "04/12/2026")],
             "review": [],
             "unrouted": [],
+            "counts": {"due_soon": 3, "overdue": 1, "review": 0, "unrouted": 0},
             "questions_url": "http://localhost:8080/quan-tri/cau-hoi",
             "items_url": "http://localhost:8080/quan-tri/noi-dung",
         })
@@ -587,6 +628,7 @@ mod tests {
                 "title": "Đăng ký kinh doanh hộ cá thể",
                 "received": "07/12/2026",
             }],
+            "counts": {"due_soon": 0, "overdue": 0, "review": 2, "unrouted": 23},
             "questions_url": "http://localhost:8080/quan-tri/cau-hoi",
             "items_url": "http://localhost:8080/quan-tri/noi-dung",
         })
@@ -690,14 +732,14 @@ mod tests {
         assert_eq!(
             subject(editor_digest()),
             "[Cổng TTĐT] Việc cần xử lý ngày 08/12/2026: 2 nội dung chờ duyệt, \
-             1 câu hỏi chưa chuyển xử lý"
+             23 câu hỏi chưa chuyển xử lý"
         );
-        let mut quiet = officer_digest();
-        quiet["due_soon"] = json!([]);
-        quiet["overdue"] = json!([]);
+        // The counts, not the lists, which are cut short.
+        let mut long = officer_digest();
+        long["counts"]["due_soon"] = json!(45);
         assert_eq!(
-            subject(quiet),
-            "[Cổng TTĐT] Việc cần xử lý ngày 08/12/2026: 0 câu hỏi sắp đến hạn, 0 quá hạn"
+            subject(long),
+            "[Cổng TTĐT] Việc cần xử lý ngày 08/12/2026: 45 câu hỏi sắp đến hạn, 1 quá hạn"
         );
     }
 }

@@ -258,6 +258,16 @@ pub fn mark_once(
     subject_id: &str,
     now: NaiveDateTime,
 ) -> Result<bool, DbError> {
+    mark_once_as(conn, kind.as_str(), subject_id, now)
+}
+
+/// Like [`mark_once`], for a mark that is not of an event type (the day of a digest).
+pub fn mark_once_as(
+    conn: &mut DbConnection,
+    kind: &str,
+    subject_id: &str,
+    now: NaiveDateTime,
+) -> Result<bool, DbError> {
     let sql = match conn {
         DbConnection::Sqlite(_) => {
             "INSERT INTO event_marks (type, subject_id, marked_at) VALUES (?, ?, ?) \
@@ -269,7 +279,7 @@ pub fn mark_once(
         }
     };
     let inserted = diesel::sql_query(sql)
-        .bind::<Text, _>(kind.as_str())
+        .bind::<Text, _>(kind)
         .bind::<Text, _>(subject_id)
         .bind::<Timestamp, _>(now)
         .execute(conn)?;

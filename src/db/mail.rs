@@ -12,9 +12,9 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 
-use super::accounts;
 use super::page::{newest_first_after, After};
 use super::schema::{mail_outbox, questions, units};
+use super::{accounts, reminders};
 use super::{portable_query as query, write_transaction, DbConnection, DbError};
 use crate::domain::access::Role;
 use crate::domain::events::NewEvent;
@@ -224,6 +224,9 @@ pub(super) fn for_events(conn: &mut DbConnection, list: &[NewEvent]) -> Result<(
         } else {
             BTreeSet::new()
         };
+        if kind == MailKind::ObligationMissed && !recipients.is_empty() {
+            record_missed(conn, event, recipients.len())?;
+        }
         for (email, name) in recipients {
             let mut data = event.data.clone();
             data.insert("recipient_name".into(), name.into());
@@ -240,6 +243,26 @@ pub(super) fn for_events(conn: &mut DbConnection, list: &[NewEvent]) -> Result<(
         }
     }
     insert(conn, &out)
+}
+
+/// Records the missed-period notice of `event` (an `obligation.period_missed`), so the
+/// obligations' status shows when it went out.
+fn record_missed(
+    conn: &mut DbConnection,
+    event: &NewEvent,
+    recipients: usize,
+) -> Result<(), DbError> {
+    let id = event.data.get("obligation_id").and_then(|v| v.as_i64());
+    let start = event
+        .data
+        .get("period_start")
+        .and_then(|v| v.as_str())
+        .and_then(|s| s.parse::<chrono::NaiveDate>().ok());
+    if let (Some(id), Some(start)) = (id, start) {
+        let kind = reminders::ReminderKind::Missed;
+        reminders::record(conn, (id, start), kind, event.occurred_at, recipients)?;
+    }
+    Ok(())
 }
 
 fn push_unique(list: &mut Vec<(String, Option<String>)>, email: String, name: Option<String>) {

@@ -107,6 +107,18 @@ pub fn day_start_utc(d: NaiveDate) -> chrono::NaiveDateTime {
     d.and_time(NaiveTime::MIN) - chrono::Duration::hours(7)
 }
 
+/// When the working morning starts in Vietnam: the daily digest and the obligation reminders
+/// go out from then on.
+pub const MORNING: NaiveTime = match NaiveTime::from_hms_opt(7, 30, 0) {
+    Some(t) => t,
+    None => panic!("07:30 is a valid time"),
+};
+
+/// Whether [`MORNING`] has come on the Vietnamese date of `now` (UTC).
+pub fn morning_has_come(now: chrono::NaiveDateTime) -> bool {
+    now.and_utc().with_timezone(&vietnam_offset()).time() >= MORNING
+}
+
 /// The last second of `d` in Vietnam.
 fn end_of_day(d: NaiveDate) -> DateTime<FixedOffset> {
     // 23:59:59 at +07:00 is 16:59:59 UTC on the same date, which exists for every
@@ -389,5 +401,16 @@ mod tests {
             assert_eq!(HolidayKind::parse(kind.as_str()), Some(kind));
         }
         assert_eq!(HolidayKind::parse("workingday"), None);
+    }
+
+    #[test]
+    fn the_morning_comes_at_half_past_seven_in_vietnam() {
+        // 07:30 +07:00 is 00:30 UTC.
+        let at = |h, m| d(2024, 3, 4).and_hms_opt(h, m, 0).unwrap();
+        assert!(!morning_has_come(at(0, 29)));
+        assert!(morning_has_come(at(0, 30)));
+        assert!(morning_has_come(at(16, 59)));
+        // 17:00 UTC is midnight in Vietnam: the next day's morning has not come.
+        assert!(!morning_has_come(at(17, 0)));
     }
 }

@@ -10,7 +10,7 @@ use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::calendar::local_date;
+use super::calendar::{local_date, WorkingCalendar};
 use super::period::{Month, Quarter};
 use super::reference::Cadence;
 
@@ -32,6 +32,18 @@ impl Period {
     pub fn closes(&self) -> NaiveDate {
         self.to.max(self.due)
     }
+}
+
+/// Working days before a period's due date from which its unit is reminded, if it has not met
+/// it yet.
+pub const REMINDER_WORKING_DAYS: u32 = 5;
+
+/// Whether a period due on `due` is in its reminder window on `today`: `due` is not past, and
+/// at most [`REMINDER_WORKING_DAYS`] working days follow today up to it (counting the due day
+/// when it is one). A period due on Friday 31 is reminded from Friday 24, one due on a
+/// Saturday from the Friday eight days before it (five working days follow, then the due day).
+pub fn in_reminder_window(calendar: &WorkingCalendar, today: NaiveDate, due: NaiveDate) -> bool {
+    today <= due && due < calendar.deadline(today, REMINDER_WORKING_DAYS + 1).due_date
 }
 
 /// Where an obligation period stands.

@@ -313,6 +313,39 @@ pub const RETRY_SECONDS: &[u64] = &[
     60, 300, 900, 1800, 3600, 7200, 14_400, 21_600, 21_600, 14_400,
 ];
 
+/// What a message says of one obligation period: the duty, the period and its due date in
+/// Vietnamese, the items there are (`have`) and owed (`need`).
+pub fn period_line(
+    o: &super::compliance::Obligation,
+    p: &super::compliance::Period,
+    category_name: Option<&str>,
+    have: i64,
+    need: i64,
+) -> serde_json::Map<String, serde_json::Value> {
+    use super::reference::Cadence;
+    use super::vn_format::date;
+    let line = serde_json::json!({
+        "obligation_id": o.id,
+        "period_start": p.from.to_string(),
+        "obligation": {
+            "description": o.description,
+            "category_name": category_name,
+            "cadence_label": match o.cadence {
+                Cadence::Monthly => "hằng tháng",
+                Cadence::Quarterly => "hằng quý",
+            },
+        },
+        "period": {"start": date(p.from), "end": date(p.to), "due_date": date(p.due)},
+        "have": have,
+        "need": need,
+        "missing": (need - have).max(0),
+    });
+    match line {
+        serde_json::Value::Object(map) => map,
+        _ => unreachable!("a JSON object literal"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

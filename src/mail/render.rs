@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use serde_json::{json, Map, Value};
 
 use crate::db::{self, mail::Claimed, DbConnection};
-use crate::domain::mail::{tracking_url, MailKind};
+use crate::domain::mail::{period_line, tracking_url, MailKind};
 use crate::domain::vn_format;
 use crate::templates::Templates;
 
@@ -198,11 +198,17 @@ fn context(
             );
         }
         MailKind::Digest => {
-            for key in ["date", "role", "due_soon", "overdue", "review", "unrouted"] {
+            for key in [
+                "date", "role", "due_soon", "overdue", "review", "unrouted", "counts",
+            ] {
                 c.insert(key.into(), text(data, key));
             }
         }
-        MailKind::ObligationReminder | MailKind::ObligationMissed => {
+        MailKind::ObligationReminder => {
+            // Written when it was queued, as the periods stood then.
+            c.insert("periods".into(), text(data, "periods"));
+        }
+        MailKind::ObligationMissed => {
             obligation_context(conn, data, &mut c)?;
             c.insert(
                 "for_board".into(),
@@ -241,28 +247,7 @@ fn obligation_context(
     };
     let need = data.get("required").and_then(Value::as_i64).unwrap_or(1);
     let have = data.get("counted").and_then(Value::as_i64).unwrap_or(0);
-    c.insert(
-        "obligation".into(),
-        json!({
-            "description": o.description,
-            "category_name": category,
-            "cadence_label": match o.cadence {
-                crate::domain::reference::Cadence::Monthly => "hằng tháng",
-                crate::domain::reference::Cadence::Quarterly => "hằng quý",
-            },
-        }),
-    );
-    c.insert(
-        "period".into(),
-        json!({
-            "start": vn_format::date(period.from),
-            "end": vn_format::date(period.to),
-            "due_date": vn_format::date(period.due),
-        }),
-    );
-    c.insert("have".into(), have.into());
-    c.insert("need".into(), need.into());
-    c.insert("missing".into(), (need - have).max(0).into());
+    c.extend(period_line(&o, &period, category.as_deref(), have, need));
     Ok(())
 }
 

@@ -185,3 +185,31 @@ fn medians() {
     assert_eq!(median(&mut [3.0, 1.0, 2.0]), Some(2.0));
     assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), Some(2.5));
 }
+
+#[test]
+fn a_period_is_reminded_from_five_working_days_before_it_is_due() {
+    use crate::domain::calendar::{CalendarEntry, HolidayKind};
+    let plain = WorkingCalendar::default();
+    // Due Friday 31 May 2024: from Friday 24 May, up to the due day.
+    let due = d("2024-05-31");
+    assert!(!in_reminder_window(&plain, d("2024-05-23"), due));
+    assert!(in_reminder_window(&plain, d("2024-05-24"), due));
+    assert!(in_reminder_window(&plain, d("2024-05-31"), due));
+    assert!(!in_reminder_window(&plain, d("2024-06-01"), due));
+    // Due Saturday 31 August 2024: from Friday 23 August.
+    assert!(!in_reminder_window(
+        &plain,
+        d("2024-08-22"),
+        d("2024-08-31")
+    ));
+    assert!(in_reminder_window(&plain, d("2024-08-23"), d("2024-08-31")));
+    // Holidays are not counted: with Tết from 8 to 14 February 2024, a period due on Tuesday
+    // 20 February is reminded from Tuesday 6 February (7, 15, 16, 19 and 20 follow).
+    let tet = WorkingCalendar::new([8, 9, 12, 13, 14].map(|day| CalendarEntry {
+        date: NaiveDate::from_ymd_opt(2024, 2, day).unwrap(),
+        name: "Tết".into(),
+        kind: HolidayKind::Holiday,
+    }));
+    assert!(!in_reminder_window(&tet, d("2024-02-05"), d("2024-02-20")));
+    assert!(in_reminder_window(&tet, d("2024-02-06"), d("2024-02-20")));
+}

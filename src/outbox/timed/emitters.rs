@@ -159,6 +159,36 @@ fn period_subject(o: &Obligation, p: &Period) -> String {
     format!("{}:{}", o.id, p.from)
 }
 
+/// The days on which the items that may count for `periods` were first submitted, by
+/// obligation: read once per unit, over the span of its periods.
+pub(super) fn submitted_dates(
+    conn: &mut DbConnection,
+    periods: &[(&Obligation, Period)],
+) -> Result<HashMap<i64, Vec<NaiveDate>>, DbError> {
+    let mut spans: BTreeMap<&str, (NaiveDate, NaiveDate)> = BTreeMap::new();
+    for (o, p) in periods {
+        let span = spans.entry(&o.unit).or_insert((p.from, p.closes()));
+        *span = (span.0.min(p.from), span.1.max(p.closes()));
+    }
+    let mut dates: HashMap<i64, Vec<NaiveDate>> = HashMap::new();
+    for (unit, (first, last)) in spans {
+        let after_last = last.succ_opt().unwrap_or(last);
+        let items = db::stats::obligation_items(
+            conn,
+            Some(unit),
+            day_start_utc(first),
+            day_start_utc(after_last),
+        )?;
+        for item in items {
+            dates
+                .entry(item.obligation_id)
+                .or_default()
+                .push(local_date(item.submitted_at.and_utc()));
+        }
+    }
+    Ok(dates)
+}
+
 /// Emits `obligation.period_missed` for the closed periods of a batch of obligations.
 pub(super) fn periods_missed(
     conn: &mut DbConnection,
@@ -195,28 +225,7 @@ pub(super) fn periods_missed(
     let marked = db::timed::marked_among(conn, kind, &subjects)?;
     candidates.retain(|(o, p)| !marked.contains(&period_subject(o, p)));
 
-    // The items that may count, read once per unit over the span of its periods.
-    let mut spans: BTreeMap<&str, (NaiveDate, NaiveDate)> = BTreeMap::new();
-    for (o, p) in &candidates {
-        let span = spans.entry(&o.unit).or_insert((p.from, p.closes()));
-        *span = (span.0.min(p.from), span.1.max(p.closes()));
-    }
-    let mut dates: HashMap<i64, Vec<NaiveDate>> = HashMap::new();
-    for (unit, (first, last)) in spans {
-        let after_last = last.succ_opt().unwrap_or(last);
-        let items = db::stats::obligation_items(
-            conn,
-            Some(unit),
-            day_start_utc(first),
-            day_start_utc(after_last),
-        )?;
-        for item in items {
-            dates
-                .entry(item.obligation_id)
-                .or_default()
-                .push(local_date(item.submitted_at.and_utc()));
-        }
-    }
+    let dates = submitted_dates(conn, &candidates)?;
 
     let events: Vec<NewEvent> = candidates
         .iter()

@@ -23,7 +23,9 @@
 //! emission marks its subject in the transaction that records its event
 //! ([`db::timed::emit_once`]): another instance that finds the same subject passes over it.
 
+mod digest;
 mod emitters;
+mod reminders;
 
 use std::time::{Duration, Instant};
 
@@ -61,6 +63,8 @@ enum Step {
     DueSoon(Status),
     Overdue(Status),
     Periods,
+    Reminders,
+    Digest,
 }
 
 impl Step {
@@ -70,7 +74,9 @@ impl Step {
             Self::DueSoon(_) => Some(Self::Overdue(Status::Received)),
             Self::Overdue(Status::Received) => Some(Self::Overdue(Status::Assigned)),
             Self::Overdue(_) => Some(Self::Periods),
-            Self::Periods => None,
+            Self::Periods => Some(Self::Reminders),
+            Self::Reminders => Some(Self::Digest),
+            Self::Digest => None,
         }
     }
 }
@@ -92,6 +98,8 @@ struct Sweep {
     after: Option<DueKey>,
     /// The first obligation the period step has yet to look at.
     next_obligation: i64,
+    /// The unit the reminder step reminded last.
+    reminded_unit: Option<String>,
 }
 
 impl Sweep {
@@ -109,6 +117,7 @@ impl Sweep {
             step: Step::DueSoon(Status::Received),
             after: None,
             next_obligation: i64::MIN,
+            reminded_unit: None,
         })
     }
 }
@@ -158,6 +167,8 @@ impl Schedule {
                 Step::DueSoon(status) => due_soon(conn, sweep, status, now)?,
                 Step::Overdue(status) => overdue(conn, sweep, status, self.overdue_before, now)?,
                 Step::Periods => periods_missed(conn, sweep, now)?,
+                Step::Reminders => reminders::remind(conn, sweep, now)?,
+                Step::Digest => digest::send_once(conn, sweep, now)?,
             };
             read += progress.read;
             if progress.done {
