@@ -503,7 +503,7 @@ mod tests {
                     "Kính gửi Quý cơ quan,",
                     "UBND huyện Phú Lộc",
                     "Công văn số 232",
-                    "hằng tháng",
+                    "thông tin định kỳ",
                     "còn thiếu 3",
                 ],
                 subject: vec![

@@ -1,14 +1,14 @@
 //! Obligations and the status of their periods.
 
 use actix_web::{get, patch, post, web, HttpResponse};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{Json, Query};
 use super::{double_option, Page};
 use crate::auth::Principal;
-use crate::domain::compliance::{Obligation, Period, PeriodReport, PeriodStatus};
+use crate::domain::compliance::{Obligation, Period, PeriodReport, PeriodStatus, Reminded};
 use crate::domain::reference::Cadence;
 use crate::error::{ApiError, Problem};
 use crate::service::obligations::{self as service, NewObligationRequest, ObligationUpdate};
@@ -220,6 +220,12 @@ pub struct PeriodStatusResponse {
     pub min_items: i32,
     /// The submissions that count for the period, in submission order.
     pub items: Vec<String>,
+    /// When the unit was mailed a reminder, some working days before the due date, because
+    /// the period was not met yet; null when it was not.
+    pub reminded_at: Option<DateTime<Utc>>,
+    /// When the unit and the editors were mailed that the period was missed; null when they
+    /// were not.
+    pub missed_notice_at: Option<DateTime<Utc>>,
 }
 
 /// The range of periods to report.
@@ -234,9 +240,11 @@ pub struct StatusQuery {
     pub to: Option<NaiveDate>,
 }
 
-impl From<PeriodReport> for PeriodStatusResponse {
-    fn from(p: PeriodReport) -> Self {
+impl From<(PeriodReport, Reminded)> for PeriodStatusResponse {
+    fn from((p, reminded): (PeriodReport, Reminded)) -> Self {
         Self {
+            reminded_at: reminded.due_soon.map(|t| t.and_utc()),
+            missed_notice_at: reminded.missed.map(|t| t.and_utc()),
             obligation_id: p.obligation_id,
             unit: p.unit,
             category: p.category,

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use super::mail::{self, NewMail};
 use super::schema::obligation_reminders;
 use super::{write_transaction, DbConnection, DbError};
+use crate::domain::compliance::Reminded;
 use crate::domain::mail::MailKind;
 
 /// What was sent about a period.
@@ -34,15 +35,6 @@ impl ReminderKind {
 
 /// A period of an obligation.
 pub type PeriodKey = (i64, NaiveDate);
-
-/// When a period's unit was reminded, and when it was told the period was missed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Reminded {
-    /// The reminder before the due date.
-    pub due_soon: Option<NaiveDateTime>,
-    /// The missed-period notice.
-    pub missed: Option<NaiveDateTime>,
-}
 
 /// Records that `kind` was sent about a period to `recipients` addresses, in the caller's
 /// transaction; false when it already was.

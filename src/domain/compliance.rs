@@ -34,6 +34,15 @@ impl Period {
     }
 }
 
+/// When a period's unit was reminded, and when it was told the period was missed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reminded {
+    /// The reminder before the due date.
+    pub due_soon: Option<NaiveDateTime>,
+    /// The missed-period notice.
+    pub missed: Option<NaiveDateTime>,
+}
+
 /// Working days before a period's due date from which its unit is reminded, if it has not met
 /// it yet.
 pub const REMINDER_WORKING_DAYS: u32 = 5;

@@ -10,7 +10,7 @@ use crate::domain::access::{Action, Principal, Role, UnitScope};
 use crate::domain::account::parse_text;
 use crate::domain::calendar::{day_start_utc, local_date};
 use crate::domain::compliance::{
-    item_days, period_statuses, Obligation, ObligationItem, PeriodReport,
+    item_days, period_statuses, Obligation, ObligationItem, PeriodReport, Reminded,
 };
 use crate::domain::reference::Cadence;
 use crate::error::{ApiError, FieldError};
@@ -228,7 +228,7 @@ pub async fn statuses(
     unit: Option<&str>,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-) -> Result<Vec<PeriodReport>, ApiError> {
+) -> Result<Vec<(PeriodReport, Reminded)>, ApiError> {
     let unit = readable_unit(principal, unit)?;
     let today = local_date(state.now().and_utc());
     let to = to.unwrap_or(today);
@@ -242,7 +242,20 @@ pub async fn statuses(
     state
         .read(move |conn| {
             let (obligations, items) = obligations_with_items(conn, unit.as_deref(), from, to)?;
-            Ok(period_statuses(&obligations, &items, from, to, today))
+            let reports = period_statuses(&obligations, &items, from, to, today);
+            let ids: Vec<i64> = obligations.iter().map(|o| o.id).collect();
+            let first = reports.iter().map(|r| r.period.from).min().unwrap_or(from);
+            let reminded = db::reminders::of_periods(conn, &ids, first, to)?;
+            Ok(reports
+                .into_iter()
+                .map(|r| {
+                    let sent = reminded
+                        .get(&(r.obligation_id, r.period.from))
+                        .copied()
+                        .unwrap_or_default();
+                    (r, sent)
+                })
+                .collect())
         })
         .await
 }

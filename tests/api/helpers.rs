@@ -244,8 +244,16 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
 
 /// Starts the service with its clock stopped at `now` (UTC, `YYYY-MM-DDTHH:MM:SS`).
 pub async fn spawn_app_at(now: &str) -> TestApp {
-    let now = chrono::NaiveDateTime::parse_from_str(now, "%Y-%m-%dT%H:%M:%S").expect("a time");
-    start_with(TestDb::create(), &[], Some(now)).await
+    spawn_app_at_with(now, &[]).await
+}
+
+/// Starts the service with its clock stopped at `now`, and extra environment settings.
+pub async fn spawn_app_at_with(now: &str, extra: &[(&str, &str)]) -> TestApp {
+    start_with(TestDb::create(), extra, Some(instant(now))).await
+}
+
+fn instant(now: &str) -> chrono::NaiveDateTime {
+    chrono::NaiveDateTime::parse_from_str(now, "%Y-%m-%dT%H:%M:%S").expect("a time")
 }
 
 pub async fn start(db: TestDb, extra: &[(&str, &str)]) -> TestApp {
@@ -313,8 +321,13 @@ impl TestApp {
     /// Another instance on the same database, its clock stopped at `now` (UTC,
     /// `YYYY-MM-DDTHH:MM:SS`): what an instance sees later on.
     pub async fn second_instance_at(&self, now: &str) -> TestApp {
-        let now = chrono::NaiveDateTime::parse_from_str(now, "%Y-%m-%dT%H:%M:%S").expect("a time");
-        start_with(TestDb::Shared { url: self.db.url() }, &[], Some(now)).await
+        self.second_instance_at_with(now, &[]).await
+    }
+
+    /// Another instance at `now`, with extra environment settings.
+    pub async fn second_instance_at_with(&self, now: &str, extra: &[(&str, &str)]) -> TestApp {
+        let db = TestDb::Shared { url: self.db.url() };
+        start_with(db, extra, Some(instant(now))).await
     }
 
     /// GET a path of the service.

@@ -11,13 +11,18 @@ use crate::smtp_sink::Sink;
 const ASKER: &str = "nguoi.hoi@example.vn";
 const OFFICER: &str = "can.bo@so-xay-dung.example.vn";
 
-async fn app_for(sink: &Sink, extra: &[(&str, &str)]) -> TestApp {
-    let url = sink.url();
-    let mut settings = vec![
-        ("PORTAL_SMTP_URL", url.as_str()),
+/// The settings of a service that mails through `url`.
+pub(crate) fn mail_settings(url: &str) -> Vec<(&str, &str)> {
+    vec![
+        ("PORTAL_SMTP_URL", url),
         ("PORTAL_MAIL_FROM", "Cổng TTĐT <no-reply@portal.example.vn>"),
         ("PORTAL_PUBLIC_BASE_URL", "https://cong.example.vn"),
-    ];
+    ]
+}
+
+async fn app_for(sink: &Sink, extra: &[(&str, &str)]) -> TestApp {
+    let url = sink.url();
+    let mut settings = mail_settings(&url);
     settings.extend_from_slice(extra);
     spawn_app_with(&settings).await
 }
@@ -72,7 +77,7 @@ async fn track(app: &TestApp, code: &str, key: &str) -> u16 {
 
 /// The outbox once no message is pending any more (the server may print its line before the
 /// service records the answer it got).
-async fn sent(app: &TestApp, admin: &str) -> Vec<Value> {
+pub(crate) async fn sent(app: &TestApp, admin: &str) -> Vec<Value> {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let page = json(app.get_as(admin, "/api/v1/mail?limit=100").await, 200).await;

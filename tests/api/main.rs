@@ -14,6 +14,7 @@ mod helpers;
 mod hostile;
 mod links;
 mod mail;
+mod mail_timed;
 mod matrix;
 mod openapi;
 mod questions;

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::{json, Map, Value};
 
 use super::{Progress, Sweep};
@@ -14,7 +14,7 @@ use crate::db::digest::{self as queries, Listed, Question};
 use crate::db::mail::NewMail;
 use crate::db::{self, DbConnection, DbError};
 use crate::domain::access::{is_board, Role};
-use crate::domain::calendar::morning_has_come;
+use crate::domain::calendar::{morning_has_come, WorkingCalendar};
 use crate::domain::mail::MailKind;
 use crate::domain::vn_format;
 
@@ -33,10 +33,7 @@ pub(super) fn send_once(
         done: true,
     };
     let today = sweep.today;
-    if !sweep.calendar.is_working_day(today)
-        || !morning_has_come(now)
-        || queries::queued(conn, today)?
-    {
+    if !due(&sweep.calendar, today, now) || queries::queued(conn, today)? {
         return Ok(progress);
     }
     let date = vn_format::date(today);
@@ -82,6 +79,11 @@ pub(super) fn send_once(
         progress.recorded = 1;
     }
     Ok(progress)
+}
+
+/// Whether a digest is due on `today` at `now`: a working day whose morning has come.
+fn due(calendar: &WorkingCalendar, today: NaiveDate, now: NaiveDateTime) -> bool {
+    calendar.is_working_day(today) && morning_has_come(now)
 }
 
 /// A list of questions, each with the date it is due and the date it was asked.
@@ -152,5 +154,44 @@ fn content(value: Value) -> Map<String, Value> {
     match value {
         Value::Object(map) => map,
         _ => unreachable!("a JSON object literal"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::calendar::{local_date, CalendarEntry, HolidayKind};
+
+    fn at(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S").unwrap()
+    }
+
+    fn due_at(calendar: &WorkingCalendar, now: &str) -> bool {
+        let now = at(now);
+        due(calendar, local_date(now.and_utc()), now)
+    }
+
+    #[test]
+    fn the_digest_is_due_from_half_past_seven_on_working_days_only() {
+        let tet = WorkingCalendar::new([8, 9, 12, 13, 14].map(|day| CalendarEntry {
+            date: NaiveDate::from_ymd_opt(2024, 2, day).unwrap(),
+            name: "Tết".into(),
+            kind: HolidayKind::Holiday,
+        }));
+        // Wednesday 7 February 2024: 07:29 and 07:30 in Vietnam.
+        assert!(!due_at(&tet, "2024-02-07T00:29:00"));
+        assert!(due_at(&tet, "2024-02-07T00:30:00"));
+        // Thursday 8 February, Tết: none all day; nor on the weekend after.
+        assert!(!due_at(&tet, "2024-02-08T03:00:00"));
+        assert!(!due_at(&tet, "2024-02-10T03:00:00"));
+        // Thursday 15 February, back at work.
+        assert!(due_at(&tet, "2024-02-15T01:00:00"));
+        // A make-up working day on a Saturday has its digest.
+        let makeup = WorkingCalendar::new([CalendarEntry {
+            date: NaiveDate::from_ymd_opt(2024, 2, 17).unwrap(),
+            name: "Làm bù".into(),
+            kind: HolidayKind::WorkingDay,
+        }]);
+        assert!(due_at(&makeup, "2024-02-17T01:00:00"));
     }
 }
