@@ -7,11 +7,11 @@ use utoipa::ToSchema;
 
 use super::extract::{Json, JsonOrForm};
 use super::{double_option, email_change};
+use crate::api::client_of;
 use crate::auth::policy::Role;
 use crate::auth::Principal;
 use crate::domain::account::parse_name;
 use crate::error::{ApiError, FieldError, Problem};
-use crate::ratelimit::client_address;
 use crate::service::accounts::{self, Me, ProfileChange};
 use crate::service::login::{self, Credentials};
 use crate::state::AppState;
@@ -149,15 +149,7 @@ pub async fn token(
     req: HttpRequest,
     body: JsonOrForm<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let forwarded = req
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
-    let address = client_address(
-        req.peer_addr().map(|a| a.ip()),
-        forwarded,
-        &state.settings.trusted_proxies,
-    );
+    let address = client_of(&req, &state.settings.trusted_proxies);
     let token = login::login(&state, body.into_inner().into(), address).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))

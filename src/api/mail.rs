@@ -9,13 +9,13 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::page::{after_cursor, parse_after};
 use super::{page_limit, split_page, Page};
+use crate::api::client_of;
 use crate::api::extract::{Json, Query};
 use crate::db::mail::Listed;
 use crate::domain::access::Principal;
 use crate::domain::mail::{mask, MailStatus};
 use crate::domain::question::Email;
 use crate::error::{ApiError, FieldError, Problem};
-use crate::ratelimit::client_address;
 use crate::service::mail as service;
 use crate::state::AppState;
 
@@ -174,16 +174,8 @@ pub async fn resend(
     code: web::Path<String>,
     body: Json<ResendRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let forwarded = req
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
     let now = Instant::now();
-    if let Some(addr) = client_address(
-        req.peer_addr().map(|a| a.ip()),
-        forwarded,
-        &state.settings.trusted_proxies,
-    ) {
+    if let Some(addr) = client_of(&req, &state.settings.trusted_proxies) {
         if let Err(wait) = state.resend_limits.per_address.check(addr, now) {
             return Err(ApiError::RateLimited {
                 retry_after: wait.as_secs().max(1),

@@ -99,6 +99,19 @@ pub fn routes(cfg: &mut ServiceConfig) {
     .service(health::metrics);
 }
 
+/// The address of the client that sent `req`, as the rate limits count it: the socket peer,
+/// or what a trusted proxy in front says in `X-Forwarded-For`.
+pub fn client_of(
+    req: &actix_web::HttpRequest,
+    trusted: &[std::net::IpAddr],
+) -> Option<std::net::IpAddr> {
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    crate::ratelimit::client_address(req.peer_addr().map(|a| a.ip()), forwarded, trusted)
+}
+
 /// Reads a field that may be absent (`None`), `null` (`Some(None)`) or a value.
 pub fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
 where

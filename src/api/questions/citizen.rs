@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::{rule, vn, RatingResponse, ReplyResponse};
+use crate::api::client_of;
 use crate::api::extract::{Json, Query, ValidJson};
 use crate::domain::invalid::Invalid;
 use crate::domain::question::{
@@ -16,7 +17,6 @@ use crate::domain::question::{
     parse_title, Status, ADDRESS_MAX, NOTE_MAX, ORGANIZATION_MAX, RATING_MAX, RATING_MIN,
 };
 use crate::error::{ApiError, FieldError, Problem};
-use crate::ratelimit::client_address;
 use crate::service::questions::{self as service, NewAsker, NewQuestion, Question, Reply};
 use crate::state::AppState;
 
@@ -136,15 +136,7 @@ pub async fn ask(
 ) -> Result<HttpResponse, ApiError> {
     // The limit is per client address as HTTP sees it (peer or trusted proxy's header), and
     // refuses before the body is even checked: it stays here, at the door.
-    let forwarded = req
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
-    if let Some(addr) = client_address(
-        req.peer_addr().map(|a| a.ip()),
-        forwarded,
-        &state.settings.trusted_proxies,
-    ) {
+    if let Some(addr) = client_of(&req, &state.settings.trusted_proxies) {
         if let Err(wait) = state.question_limit.check(addr, Instant::now()) {
             return Err(ApiError::RateLimited {
                 retry_after: wait.as_secs().max(1),

@@ -1,5 +1,5 @@
 //! Time-driven events: `question.due_soon`, `question.overdue`, `obligation.period_missed`,
-//! each emitted once per subject, whichever instance sees it first.
+//! each emitted once per subject, whichever instance sees it first; and the mail time sends.
 //!
 //! When each is due (dates are Vietnamese, UTC+7, as the deadlines are):
 //! - `question.due_soon`: an unanswered question (received or assigned) from 00:00 on the
@@ -17,7 +17,13 @@
 //!   [`LOOKBACK_DAYS`](emitters::LOOKBACK_DAYS) after they close: a period is found short in the first round after it
 //!   closes, or later in that time if an item that counted for it is rejected.
 //!
-//! A sweep looks for all three at start and every [`Schedule::EVERY`]; each call of
+//!
+//! The same sweep sends the mail that time causes, once whichever instance comes first: the
+//! reminders of obligation periods due within five working days and not yet met
+//! ([`reminders`], recorded in `obligation_reminders`), and the daily digest of a working day
+//! from 07:30 in Vietnam ([`digest`], marked in `event_marks`).
+//!
+//! A sweep looks for all of them at start and every [`Schedule::EVERY`]; each call of
 //! [`Schedule::run_if_due`] does a bounded part of it, so a backlog (every overdue question
 //! of an old database, on first start) drains over rounds, in short transactions. Each
 //! emission marks its subject in the transaction that records its event
