@@ -1,7 +1,5 @@
 //! Mail: the admins' view of the outbox, and a new tracking link for an asker who lost theirs.
 
-use std::time::Instant;
-
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -14,7 +12,6 @@ use crate::api::extract::{Json, Query};
 use crate::db::mail::Listed;
 use crate::domain::access::Principal;
 use crate::domain::mail::{mask, MailStatus};
-use crate::domain::question::Email;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::service::mail as service;
 use crate::state::AppState;
@@ -174,37 +171,8 @@ pub async fn resend(
     code: web::Path<String>,
     body: Json<ResendRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let now = Instant::now();
-    if let Some(addr) = client_of(&req, &state.settings.trusted_proxies) {
-        if let Err(wait) = state.resend_limits.per_address.check(addr, now) {
-            return Err(ApiError::RateLimited {
-                retry_after: wait.as_secs().max(1),
-            });
-        }
-    }
-    let email = Email::parse(&body.into_inner().email)
-        .map_err(|why| ApiError::invalid_field("email", why))?;
-    let code = code.into_inner();
-    let limits = &state.resend_limits;
-    // Over the limit of the code or the e-mail: answered alike, and nothing is sent.
-    let allowed = code.len() <= 32
-        && limits
-            .per_code
-            .check(crate::domain::question::normalize_tracking_code(&code), now)
-            .is_ok()
-        && limits
-            .per_email
-            .check(email.as_str().to_lowercase(), now)
-            .is_ok();
-    if allowed {
-        // After the answer, so that its timing says nothing either.
-        let state = state.clone();
-        actix_web::rt::spawn(async move {
-            if let Err(e) = service::resend_key(&state, code, email).await {
-                tracing::warn!(error = %e, "issuing a new tracking key failed");
-            }
-        });
-    }
+    let client = client_of(&req, &state.settings.trusted_proxies);
+    service::request_resend(&state, client, code.into_inner(), &body.into_inner().email)?;
     Ok(HttpResponse::Accepted().json(ResendResponse {
         message: RESEND_ANSWER,
     }))

@@ -1,5 +1,6 @@
 //! The tracking page citizens open from their mail, `/tra-cuu/{code}?key=…`: the question,
-//! its status, due date and answers, and the form to rate the answer. HTML rendered here from
+//! its status, due date and answers, and the form to rate the answer; without a key, the form
+//! asking for it and the form to have a new link mailed. HTML rendered here from
 //! `templates/pages/`, usable without JavaScript; not part of the JSON API nor of its
 //! document, so it is registered beside it ([`routes`]).
 //!
@@ -15,10 +16,12 @@ use minijinja::Value;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::api::client_of;
 use crate::api::questions::tracking_view;
 use crate::domain::question::{optional_text, NOTE_MAX};
 use crate::error::ApiError;
 use crate::headers::TRACKING_PAGE;
+use crate::service::mail;
 use crate::service::questions::{self as service, WithReplies};
 use crate::state::AppState;
 
@@ -83,6 +86,9 @@ async fn rate(
         Ok(body) => body,
         Err(status) => return key_form(&state, status, None, Some("too_large")),
     };
+    if field(&body, "action").as_deref() == Some("resend") {
+        return resend(&state, &req, code, &body);
+    }
     let key = field(&body, "key");
     let score = field(&body, "score").and_then(|s| s.parse::<i32>().ok());
     let comment = field(&body, "comment");
@@ -112,6 +118,28 @@ async fn rate(
             question_page(&state, status, opened, &key.unwrap_or_default(), refused)
         }
         Err(e) => failure(&state, e),
+    }
+}
+
+/// Asks for a new link to be mailed (`email`), then answers one page whether or not the
+/// code and the address match.
+fn resend(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    code: String,
+    body: &[u8],
+) -> HttpResponse {
+    let client = client_of(req, &state.settings.trusted_proxies);
+    let email = field(body, "email").unwrap_or_default();
+    match mail::request_resend(state, client, code, &email) {
+        Ok(()) => key_form(state, StatusCode::ACCEPTED, None, Some("resent")),
+        Err(ApiError::RateLimited { .. }) => key_form(
+            state,
+            StatusCode::TOO_MANY_REQUESTS,
+            None,
+            Some("rate_limited"),
+        ),
+        Err(_) => key_form(state, StatusCode::UNPROCESSABLE_ENTITY, None, Some("email")),
     }
 }
 

@@ -32,6 +32,47 @@ pub async fn list(
         .await
 }
 
+/// Asks for a new tracking link for the question of `code`, to be mailed to `email` if it is
+/// the question's: refused (429) past the limit of the client's address; past the limit of the
+/// code or of the e-mail, or when they do not match, nothing is sent and the answer is the
+/// same. The work is spawned to run after the caller has answered, so its timing tells nothing
+/// either.
+pub fn request_resend(
+    state: &actix_web::web::Data<AppState>,
+    client: Option<std::net::IpAddr>,
+    code: String,
+    email: &str,
+) -> Result<(), ApiError> {
+    let now = std::time::Instant::now();
+    let limits = &state.resend_limits;
+    if let Some(addr) = client {
+        if let Err(wait) = limits.per_address.check(addr, now) {
+            return Err(ApiError::RateLimited {
+                retry_after: wait.as_secs().max(1),
+            });
+        }
+    }
+    let email = Email::parse(email).map_err(|why| ApiError::invalid_field("email", why))?;
+    let allowed = code.len() <= 32
+        && limits
+            .per_code
+            .check(normalize_tracking_code(&code), now)
+            .is_ok()
+        && limits
+            .per_email
+            .check(email.as_str().to_lowercase(), now)
+            .is_ok();
+    if allowed {
+        let state = state.clone();
+        actix_web::rt::spawn(async move {
+            if let Err(e) = resend_key(&state, code, email).await {
+                tracing::warn!(error = %e, "issuing a new tracking key failed");
+            }
+        });
+    }
+    Ok(())
+}
+
 /// Issues a new access key for the question of `code` and mails its link, when `email` is the
 /// one the question was asked with; does nothing otherwise. The caller answers the same either
 /// way and runs this after answering, so neither the answer nor its timing tells whether the

@@ -88,24 +88,29 @@ async fn route_and_answer(app: &TestApp, code: &str, answer: Option<&str>) {
 /// The tracking link of the receipt written to `dir`, pointed at the test service (the mail
 /// says `PORTAL_PUBLIC_BASE_URL`, which is `http://localhost:8080` here).
 async fn receipt_link(app: &TestApp, dir: &std::path::Path) -> String {
+    mailed_link(app, dir, "-receipt.eml").await
+}
+
+/// The tracking link of the first message written to `dir` whose file name ends in `suffix`.
+async fn mailed_link(app: &TestApp, dir: &std::path::Path, suffix: &str) -> String {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let file = loop {
         let found = std::fs::read_dir(dir).ok().and_then(|entries| {
             entries
                 .flatten()
                 .map(|e| e.path())
-                .find(|p| p.to_string_lossy().ends_with("-receipt.eml"))
+                .find(|p| p.to_string_lossy().ends_with(suffix))
         });
         if let Some(file) = found {
             break file;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "no receipt in {dir:?}"
+            "no {suffix} in {dir:?}"
         );
         tokio::task::yield_now().await;
     };
-    let message = std::fs::read_to_string(file).expect("the receipt is plain text");
+    let message = std::fs::read_to_string(file).expect("the message is plain text");
     let base = "http://localhost:8080";
     let at = message
         .find(&format!("{base}/tra-cuu/"))
@@ -313,7 +318,8 @@ async fn without_a_key_the_page_asks_for_it() {
         let shown = page(get(&app, &url).await, 200).await;
         assert!(shown.contains("<form method=\"get\""), "{shown}");
         assert!(shown.contains("name=\"key\""), "{shown}");
-        assert!(shown.contains("yêu cầu gửi lại"), "{shown}");
+        assert!(shown.contains("<form method=\"post\""), "{shown}");
+        assert!(shown.contains("name=\"email\""), "{shown}");
         assert!(shown.contains("e-mail đã dùng khi đặt câu hỏi"), "{shown}");
         assert!(!shown.contains(NOT_FOUND), "{shown}");
         assert!(
@@ -321,6 +327,53 @@ async fn without_a_key_the_page_asks_for_it() {
             "nothing of the question: {shown}"
         );
     }
+}
+
+/// A citizen who lost the key asks the page for a new link: a wrong address and the right one
+/// answer the same page; the new link mailed opens the page and the old key no longer does.
+#[tokio::test]
+async fn the_page_mails_a_new_link_to_the_askers_address() {
+    let mail_dir = std::env::temp_dir().join(format!("portal-eml-{}", uuid::Uuid::new_v4()));
+    let mail_dir_text = mail_dir.display().to_string();
+    let app = crate::helpers::spawn_app_with(&[("PORTAL_MAIL_DIR", mail_dir_text.as_str())]).await;
+    let (code, old_key, _) = ask(&app, "Thủ tục cấp đổi giấy phép lái xe").await;
+    let resend = |email: &'static str| {
+        let (app, code) = (&app, code.clone());
+        async move {
+            let response = post_form(app, &code, &[("action", "resend"), ("email", email)]).await;
+            page(response, 202).await
+        }
+    };
+    let wrong = resend("ai.do@example.vn").await;
+    let right = resend("Binh.Tran@example.vn").await;
+    assert_eq!(wrong, right);
+    assert!(
+        right.contains("đường liên kết tra cứu mới đã được gửi"),
+        "{right}"
+    );
+    assert!(
+        !right.contains("Thủ tục cấp đổi"),
+        "nothing of the question: {right}"
+    );
+
+    let link = mailed_link(&app, &mail_dir, "-key_resent.eml").await;
+    let shown = page(get(&app, &link).await, 200).await;
+    assert!(
+        shown.contains("Thủ tục cấp đổi giấy phép lái xe"),
+        "{shown}"
+    );
+    let old = page(get(&app, &tracking_link(&app, &code, &old_key)).await, 404).await;
+    assert!(old.contains(NOT_FOUND), "{old}");
+
+    let bad = post_form(
+        &app,
+        &code,
+        &[("action", "resend"), ("email", "not an address")],
+    )
+    .await;
+    let bad = page(bad, 422).await;
+    assert!(bad.contains("Địa chỉ e-mail không hợp lệ"), "{bad}");
+    let _ = std::fs::remove_dir_all(&mail_dir);
 }
 
 /// The sha256 of the page's one `<style>` element, as a policy names it.
