@@ -199,19 +199,13 @@ mod tests {
             })
         };
         let obligation = |category: Option<&str>| {
-            json!({
-                "unit_name": "UBND huyện Phú Lộc",
-                "obligation": {
-                    "description": "Tin hoạt động chỉ đạo, điều hành của đơn vị",
-                    "category_name": category,
-                    "cadence_label": "hằng tháng",
-                },
-                "period": {"start": "01/11/2026", "end": "30/11/2026", "due_date": "07/12/2026"},
-                "have": 1,
-                "need": 4,
-                "missing": 3,
-                "items_url": "http://localhost:8080/quan-tri/noi-dung",
-            })
+            merge(
+                period_line(category),
+                json!({
+                    "unit_name": "UBND huyện Phú Lộc",
+                    "items_url": "http://localhost:8080/quan-tri/noi-dung",
+                }),
+            )
         };
         let citizen = vec![
             "Kính gửi Ông/Bà",
@@ -556,24 +550,26 @@ mod tests {
         ]
     }
 
+    /// One obligation period as a message describes it.
+    fn period_line(category: Option<&str>) -> Value {
+        json!({
+            "obligation": {
+                "description": "Tin hoạt động chỉ đạo, điều hành của đơn vị",
+                "category_name": category,
+                "cadence_label": "hằng tháng",
+            },
+            "period": {"start": "01/11/2026", "end": "30/11/2026", "due_date": "07/12/2026"},
+            "have": 1,
+            "need": 4,
+            "missing": 3,
+        })
+    }
+
     /// A reminder of one period per category given.
     fn reminder(categories: &[Option<&str>]) -> Value {
-        let line = |category: &Option<&str>| {
-            json!({
-                "obligation": {
-                    "description": "Tin hoạt động chỉ đạo, điều hành của đơn vị",
-                    "category_name": category,
-                    "cadence_label": "hằng tháng",
-                },
-                "period": {"start": "01/11/2026", "end": "30/11/2026", "due_date": "07/12/2026"},
-                "have": 1,
-                "need": 4,
-                "missing": 3,
-            })
-        };
         json!({
             "unit_name": "UBND huyện Phú Lộc",
-            "periods": categories.iter().map(line).collect::<Vec<_>>(),
+            "periods": categories.iter().map(|c| period_line(*c)).collect::<Vec<_>>(),
             "items_url": "http://localhost:8080/quan-tri/noi-dung",
         })
     }

@@ -395,6 +395,26 @@ impl TestApp {
         self.token("admin", ADMIN_PASSWORD).await
     }
 
+    /// Asks a question as a citizen (`POST /api/v1/questions`, expecting 201): the answer.
+    pub async fn ask(&self, body: &Value) -> Value {
+        let asked = self
+            .request(Method::POST, "/api/v1/questions", None, Some(body))
+            .await;
+        json(asked, 201).await
+    }
+
+    /// The id of the question with tracking code `code`, from the staff list.
+    pub async fn question_id(&self, token: &str, code: &str) -> String {
+        let list = json(self.get_as(token, "/api/v1/questions?limit=100").await, 200).await;
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["tracking_code"] == code)
+            .map(|q| q["id"].as_str().unwrap().to_string())
+            .expect("the question is listed")
+    }
+
     /// Creates a user through the API and logs it in.
     pub async fn user(&self, role: &str, unit: Option<&str>) -> TestUser {
         let admin = self.admin_token().await;

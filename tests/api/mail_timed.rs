@@ -40,26 +40,9 @@ async fn ask(app: &TestApp, admin: &str, title: &str) -> (String, String) {
         "asker": {"name": "Nguyễn Văn An", "phone": "0912345678"},
         "publish_consent": false
     });
-    let asked = json(
-        app.request(
-            reqwest::Method::POST,
-            "/api/v1/questions",
-            None,
-            Some(&body),
-        )
-        .await,
-        201,
-    )
-    .await;
+    let asked = app.ask(&body).await;
     let code = asked["tracking_code"].as_str().unwrap().to_string();
-    let list = json(app.get_as(admin, "/api/v1/questions?limit=100").await, 200).await;
-    let id = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["tracking_code"] == code)
-        .map(|q| q["id"].as_str().unwrap().to_string())
-        .expect("the question is listed");
+    let id = app.question_id(admin, &code).await;
     (id, code)
 }
 

@@ -21,13 +21,6 @@ fn question(title: &str, unit: Option<&str>) -> Value {
     })
 }
 
-async fn ask(app: &TestApp, body: &Value) -> Value {
-    let response = app
-        .request(reqwest::Method::POST, "/api/v1/questions", None, Some(body))
-        .await;
-    json(response, 201).await
-}
-
 /// Asks a question that must be refused as invalid; the problem answered.
 async fn ask_refused(app: &TestApp, body: &Value) -> Value {
     let response = app
@@ -45,23 +38,14 @@ async fn track(app: &TestApp, code: &str, key: &str) -> reqwest::Response {
         .unwrap()
 }
 
-async fn id_of(app: &TestApp, token: &str, code: &str) -> String {
-    let list = json(app.get_as(token, "/api/v1/questions?limit=100").await, 200).await;
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["tracking_code"] == code)
-        .map(|q| q["id"].as_str().unwrap().to_string())
-        .expect("the question is listed")
-}
-
 #[tokio::test]
 async fn a_question_is_routed_answered_published_found_tracked_and_rated() {
     let app = spawn_app().await;
     let editor = app.user("editor", None).await;
     let officer = app.user("officer", Some("so-xay-dung")).await;
-    let asked = ask(&app, &question("Cấp giấy phép xây dựng nhà ở", None)).await;
+    let asked = app
+        .ask(&question("Cấp giấy phép xây dựng nhà ở", None))
+        .await;
     assert_eq!(asked["status"], "received");
     let code = asked["tracking_code"].as_str().unwrap().to_string();
     let key = asked["access_key"].as_str().unwrap().to_string();
@@ -71,7 +55,7 @@ async fn a_question_is_routed_answered_published_found_tracked_and_rated() {
         .unwrap()
         .ends_with("T23:59:59+07:00"));
 
-    let id = id_of(&app, &editor.token, &code).await;
+    let id = app.question_id(&editor.token, &code).await;
     let path = format!("/api/v1/questions/{id}");
     // Not assigned yet: the officer does not see it.
     problem(app.get_as(&officer.token, &path).await, 404, "not_found").await;
@@ -191,7 +175,7 @@ fn asked_due_utc(asked: &Value) -> Value {
 async fn a_question_received_before_tet_2024_is_due_after_it() {
     // 2024-02-05 10:00 in Vietnam.
     let app = spawn_app_at("2024-02-05T03:00:00").await;
-    let asked = ask(&app, &question("Hỏi trước Tết", Some("so-noi-vu"))).await;
+    let asked = app.ask(&question("Hỏi trước Tết", Some("so-noi-vu"))).await;
     assert_eq!(asked["status"], "assigned");
     assert_eq!(asked["due_at"], "2024-03-04T23:59:59+07:00");
     // A category with its own deadline.
@@ -204,10 +188,7 @@ async fn a_question_received_before_tet_2024_is_due_after_it() {
     .await;
     let mut short = question("Hỏi nhanh", None);
     short["category"] = j!("tin-tuc");
-    assert_eq!(
-        ask(&app, &short).await["due_at"],
-        "2024-02-19T23:59:59+07:00"
-    );
+    assert_eq!(app.ask(&short).await["due_at"], "2024-02-19T23:59:59+07:00");
 }
 
 /// Sends 120 questions at once, one in ten with the refused title; the answers to the others:
@@ -291,7 +272,9 @@ async fn a_holiday_set_by_an_admin_dates_the_next_question() {
     // 2024-02-05 10:00 in Vietnam.
     let app = spawn_app_at("2024-02-05T03:00:00").await;
     let admin = app.admin_token().await;
-    let before = ask(&app, &question("Hỏi trước khi đổi lịch", Some("so-noi-vu"))).await;
+    let before = app
+        .ask(&question("Hỏi trước khi đổi lịch", Some("so-noi-vu")))
+        .await;
     assert_eq!(before["due_at"], "2024-03-04T23:59:59+07:00");
     let path = "/api/v1/calendar/holidays/2024-02-20";
     let holiday = j!({"name": "Nghỉ đột xuất", "kind": "holiday", "source": "Thông báo số 3"});
@@ -301,21 +284,17 @@ async fn a_holiday_set_by_an_admin_dates_the_next_question() {
         201,
     )
     .await;
-    let after = ask(
-        &app,
-        &question("Hỏi sau khi thêm ngày nghỉ", Some("so-noi-vu")),
-    )
-    .await;
+    let after = app
+        .ask(&question("Hỏi sau khi thêm ngày nghỉ", Some("so-noi-vu")))
+        .await;
     assert_eq!(after["due_at"], "2024-03-05T23:59:59+07:00");
     let removed = app
         .request(reqwest::Method::DELETE, path, Some(&admin), None)
         .await;
     assert_eq!(removed.status(), 204);
-    let again = ask(
-        &app,
-        &question("Hỏi sau khi bỏ ngày nghỉ", Some("so-noi-vu")),
-    )
-    .await;
+    let again = app
+        .ask(&question("Hỏi sau khi bỏ ngày nghỉ", Some("so-noi-vu")))
+        .await;
     assert_eq!(again["due_at"], "2024-03-04T23:59:59+07:00");
 }
 
@@ -328,13 +307,15 @@ async fn reassigning_a_question_keeps_its_due_time() {
     let app = spawn_app_at("2024-02-05T03:00:00").await;
     let admin = app.admin_token().await;
     let editor = app.user("editor", None).await;
-    let asked = ask(&app, &question("Chuyển đơn vị trả lời", Some("so-noi-vu"))).await;
+    let asked = app
+        .ask(&question("Chuyển đơn vị trả lời", Some("so-noi-vu")))
+        .await;
     assert_eq!(asked["due_at"], "2024-03-04T23:59:59+07:00");
     let due = asked_due_utc(&asked);
     assert_eq!(due, "2024-03-04T16:59:59Z");
     let code = asked["tracking_code"].as_str().unwrap();
     let key = asked["access_key"].as_str().unwrap();
-    let id = id_of(&app, &editor.token, code).await;
+    let id = app.question_id(&editor.token, code).await;
     let path = format!("/api/v1/questions/{id}");
 
     json(
@@ -359,7 +340,7 @@ async fn reassigning_a_question_keeps_its_due_time() {
     )
     .await;
     // The same question asked now would be due on another day.
-    let now_asked = ask(&app, &question("Hỏi sau khi đổi lịch", None)).await;
+    let now_asked = app.ask(&question("Hỏi sau khi đổi lịch", None)).await;
     assert_ne!(now_asked["due_at"], asked["due_at"]);
 
     for unit in ["so-tai-chinh", "so-xay-dung"] {
@@ -394,13 +375,10 @@ async fn a_deactivated_unit_takes_no_new_questions() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     let editor = app.user("editor", None).await;
-    let waiting = ask(&app, &question("Chờ phân công", None)).await;
-    let waiting_id = id_of(
-        &app,
-        &editor.token,
-        waiting["tracking_code"].as_str().unwrap(),
-    )
-    .await;
+    let waiting = app.ask(&question("Chờ phân công", None)).await;
+    let waiting_id = app
+        .question_id(&editor.token, waiting["tracking_code"].as_str().unwrap())
+        .await;
     json(
         app.patch_as(
             &admin,
@@ -442,7 +420,9 @@ async fn a_deactivated_unit_takes_no_new_questions() {
     assert!(still["unit"].is_null());
 
     // Its successor takes them.
-    let routed = ask(&app, &question("Hỏi đơn vị kế thừa", Some("so-noi-vu"))).await;
+    let routed = app
+        .ask(&question("Hỏi đơn vị kế thừa", Some("so-noi-vu")))
+        .await;
     assert_eq!(routed["status"], "assigned");
 }
 
@@ -458,7 +438,7 @@ async fn overdue_lists_exactly_the_unanswered_questions_past_their_due_time() {
         "Quá hạn bị từ chối",
     ] {
         codes.push(
-            ask(&app, &question(title, Some("so-tai-chinh"))).await["tracking_code"]
+            app.ask(&question(title, Some("so-tai-chinh"))).await["tracking_code"]
                 .as_str()
                 .unwrap()
                 .to_string(),
@@ -467,7 +447,7 @@ async fn overdue_lists_exactly_the_unanswered_questions_past_their_due_time() {
     let ids: Vec<String> = {
         let mut v = Vec::new();
         for c in &codes {
-            v.push(id_of(&app, &editor.token, c).await);
+            v.push(app.question_id(&editor.token, c).await);
         }
         v
     };
@@ -525,11 +505,11 @@ async fn an_officer_of_another_unit_can_neither_see_nor_answer() {
     let other = app.user("officer", Some("so-tu-phap")).await;
     let owner = app.user("officer", Some("so-tai-chinh")).await;
     let editor = app.user("editor", None).await;
-    let code = ask(&app, &question("Thuế", Some("so-tai-chinh"))).await["tracking_code"]
+    let code = app.ask(&question("Thuế", Some("so-tai-chinh"))).await["tracking_code"]
         .as_str()
         .unwrap()
         .to_string();
-    let id = id_of(&app, &editor.token, &code).await;
+    let id = app.question_id(&editor.token, &code).await;
     let path = format!("/api/v1/questions/{id}");
     problem(app.get_as(&other.token, &path).await, 404, "not_found").await;
     problem(
@@ -610,7 +590,7 @@ async fn questions_are_checked_and_the_workflow_refuses_what_it_must() {
     let editor = app.user("editor", None).await;
     let mut private = question("Riêng tư", Some("so-noi-vu"));
     private["publish_consent"] = j!(false);
-    let asked = ask(&app, &private).await;
+    let asked = app.ask(&private).await;
     let code = asked["tracking_code"].as_str().unwrap();
     let key = asked["access_key"].as_str().unwrap();
     let rating = app
@@ -622,7 +602,7 @@ async fn questions_are_checked_and_the_workflow_refuses_what_it_must() {
         )
         .await;
     problem(rating, 409, "conflict").await;
-    let id = id_of(&app, &editor.token, code).await;
+    let id = app.question_id(&editor.token, code).await;
     let path = format!("/api/v1/questions/{id}");
     problem(
         app.post_as(
@@ -684,13 +664,10 @@ async fn questions_are_checked_and_the_workflow_refuses_what_it_must() {
     let tracked = json(track(&app, code, key).await, 200).await;
     assert_eq!(tracked["status"], "answered");
 
-    let rejected = ask(&app, &question("Không liên quan", None)).await;
-    let rid = id_of(
-        &app,
-        &editor.token,
-        rejected["tracking_code"].as_str().unwrap(),
-    )
-    .await;
+    let rejected = app.ask(&question("Không liên quan", None)).await;
+    let rid = app
+        .question_id(&editor.token, rejected["tracking_code"].as_str().unwrap())
+        .await;
     let p = problem(
         app.post_as(
             &editor.token,
@@ -730,7 +707,7 @@ async fn questions_are_checked_and_the_workflow_refuses_what_it_must() {
 #[tokio::test]
 async fn a_wrong_or_missing_key_answers_exactly_as_an_unknown_code() {
     let app = spawn_app().await;
-    let asked = ask(&app, &question("Bảo mật", None)).await;
+    let asked = app.ask(&question("Bảo mật", None)).await;
     let code = asked["tracking_code"].as_str().unwrap();
     let unknown = problem(
         track(&app, "Q24-ZZZZZZ", "whatever").await,
@@ -753,10 +730,10 @@ async fn a_wrong_or_missing_key_answers_exactly_as_an_unknown_code() {
 async fn no_public_answer_carries_the_askers_contact_details() {
     let app = spawn_app().await;
     let editor = app.user("editor", None).await;
-    let asked = ask(&app, &question("Công khai", Some("so-noi-vu"))).await;
+    let asked = app.ask(&question("Công khai", Some("so-noi-vu"))).await;
     let code = asked["tracking_code"].as_str().unwrap();
     let key = asked["access_key"].as_str().unwrap();
-    let id = id_of(&app, &editor.token, code).await;
+    let id = app.question_id(&editor.token, code).await;
     json(
         app.post_as(
             &editor.token,
@@ -1091,11 +1068,11 @@ async fn a_phone_number_is_kept_in_one_form() {
     for typed in ["0912 345 678", "+84 912.345.678", "0912345678"] {
         let mut asked = question("Số điện thoại", None);
         asked["asker"]["phone"] = j!(typed);
-        let code = ask(&app, &asked).await["tracking_code"]
+        let code = app.ask(&asked).await["tracking_code"]
             .as_str()
             .unwrap()
             .to_string();
-        let id = id_of(&app, &editor.token, &code).await;
+        let id = app.question_id(&editor.token, &code).await;
         let seen = json(
             app.get_as(&editor.token, &format!("/api/v1/questions/{id}"))
                 .await,

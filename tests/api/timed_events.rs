@@ -30,30 +30,8 @@ async fn ask(app: &TestApp, title: &str) -> String {
                   "address": "12 Trần Hưng Đạo, Đồng Xoài"},
         "publish_consent": true
     });
-    let asked = json(
-        app.request(
-            reqwest::Method::POST,
-            "/api/v1/questions",
-            None,
-            Some(&body),
-        )
-        .await,
-        201,
-    )
-    .await;
+    let asked = app.ask(&body).await;
     asked["tracking_code"].as_str().unwrap().to_string()
-}
-
-/// The id of the question with a tracking code, from the staff list.
-async fn id_of(app: &TestApp, token: &str, code: &str) -> String {
-    let list = json(app.get_as(token, "/api/v1/questions?limit=100").await, 200).await;
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["tracking_code"] == code)
-        .map(|q| q["id"].as_str().unwrap().to_string())
-        .expect("the question is listed")
 }
 
 /// Reads the feed with `query` until `done` holds for it (generous deadline), and returns it.
@@ -133,7 +111,7 @@ async fn time_driven_events_are_emitted_once_per_subject() {
     }
     let mut ids = Vec::new();
     for code in &codes {
-        ids.push(id_of(&app, &admin, code).await);
+        ids.push(app.question_id(&admin, code).await);
     }
     let (answered, waiting) = ids.split_first().unwrap();
     let path = format!("/api/v1/questions/{answered}");
@@ -260,7 +238,7 @@ async fn time_driven_events_are_emitted_once_per_subject() {
 
     // 13 March again: one more question is due soon, and only it is emitted.
     let late_code = ask(&app, "Cấp phép xây dựng muộn").await;
-    let late = id_of(&app, &admin, &late_code).await;
+    let late = app.question_id(&admin, &late_code).await;
     let again = app.second_instance_at(DUE_SOON).await;
     let mut all_waiting = waiting_ids.clone();
     all_waiting.push(&late);

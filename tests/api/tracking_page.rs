@@ -53,19 +53,7 @@ async fn ask(app: &TestApp, title: &str) -> (String, String, String) {
 /// answers it.
 async fn route_and_answer(app: &TestApp, code: &str, answer: Option<&str>) {
     let editor = app.user("editor", None).await;
-    let list = json(
-        app.get_as(&editor.token, "/api/v1/questions?limit=100")
-            .await,
-        200,
-    )
-    .await;
-    let id = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["tracking_code"] == code)
-        .map(|q| q["id"].as_str().unwrap().to_string())
-        .expect("the question is listed");
+    let id = app.question_id(&editor.token, code).await;
     let path = format!("/api/v1/questions/{id}");
     let assign = j!({"action": "assign", "unit": "so-xay-dung"});
     let routed = app
