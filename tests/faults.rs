@@ -1,5 +1,5 @@
-//! Faults: a kill in the middle of a write load and of webhook deliveries, a graceful stop, a
-//! database outage.
+//! Faults: a kill in the middle of a write load, of webhook deliveries and of mail sending, a
+//! graceful stop, a database outage.
 //!
 //! The kill test loads the service for a few seconds by default; set `PORTAL_FAULT_SECONDS`
 //! for a longer run (`PORTAL_FAULT_SECONDS=60 cargo test --test faults`).
@@ -7,6 +7,9 @@
 #[allow(dead_code)]
 #[path = "api/helpers.rs"]
 mod helpers;
+#[allow(dead_code)]
+#[path = "support/smtp_sink.rs"]
+mod smtp_sink;
 #[allow(dead_code)]
 #[path = "support/webhook_receiver.rs"]
 mod webhook_receiver;
@@ -20,6 +23,7 @@ use std::time::{Duration, Instant};
 use diesel::Connection;
 use helpers::{held_connection, json, problem, start, TestDb, ADMIN_PASSWORD, JWT_SECRET};
 use serde_json::{json as j, Value};
+use smtp_sink::Sink;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use webhook_receiver::{assert_signed, verify_with_the_reference_library, Received, Receiver};
 
@@ -516,6 +520,309 @@ async fn events_committed_before_a_kill_are_all_delivered_after_the_restart() {
         events.len(),
         got_before.len(),
         got.len(),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mail across a kill
+
+/// A stored question's tracking code and its asker's address.
+#[derive(Debug, diesel::QueryableByName)]
+struct StoredAsker {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    code: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    email: String,
+}
+
+/// The recipient of a message of the outbox.
+#[derive(Debug, diesel::QueryableByName)]
+struct Recipient {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    recipient: String,
+}
+
+/// The rows of a query, read behind the service's back.
+fn rows<T>(db: &TestDb, sql: &str) -> Vec<T>
+where
+    T: diesel::QueryableByName<diesel::sqlite::Sqlite>
+        + diesel::QueryableByName<diesel::pg::Pg>
+        + 'static,
+{
+    match db {
+        TestDb::Sqlite { dir } => {
+            let mut conn = TestDb::open_sqlite(dir);
+            diesel::RunQueryDsl::load(diesel::sql_query(sql), &mut conn).expect("read rows")
+        }
+        db => {
+            let mut conn = diesel::PgConnection::establish(&db.url()).expect("connect to test db");
+            diesel::RunQueryDsl::load(diesel::sql_query(sql), &mut conn).expect("read rows")
+        }
+    }
+}
+
+/// The names of the messages the SMTP sink has taken, in the order it took them (it writes
+/// each under a temporary name first, so a listed file is whole).
+fn taken_names(sink: &Sink) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(&sink.dir)
+        .expect("the sink's folder")
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            (name.ends_with(".json") && !name.starts_with('.')).then_some(name)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// The messages the SMTP sink has taken, decoded.
+fn taken(sink: &Sink) -> Vec<Value> {
+    taken_names(sink)
+        .iter()
+        .map(|name| {
+            let text = std::fs::read_to_string(sink.dir.join(name)).expect("a taken message");
+            serde_json::from_str(&text).expect("a decoded message")
+        })
+        .collect()
+}
+
+/// The one recipient of a message the sink took.
+fn recipient(message: &Value) -> &str {
+    let to = message["rcpt_to"].as_array().expect("rcpt_to");
+    assert_eq!(to.len(), 1, "one recipient per message: {message}");
+    to[0].as_str().unwrap()
+}
+
+/// Every message of the outbox in one state, as the admins' list shows it, page after page.
+async fn outbox(http: &reqwest::Client, address: &str, admin: &str, status: &str) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut query = vec![("status", status.to_string()), ("limit", "100".to_string())];
+        query.extend(cursor.map(|c| ("cursor", c)));
+        let page = http
+            .get(format!("{address}/api/v1/mail"))
+            .bearer_auth(admin)
+            .query(&query)
+            .send()
+            .await
+            .unwrap();
+        let page = json(page, 200).await;
+        items.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => return items,
+        }
+    }
+}
+
+/// Asks question `i` as `asker{i}@example.vn`: the answer's status and body, or `None` when
+/// none came (the service was killed).
+async fn ask_as(http: &reqwest::Client, address: &str, i: usize) -> Option<(u16, Value)> {
+    let mut body = question(&format!("Câu hỏi {i}"));
+    body["asker"]["email"] = j!(format!("asker{i}@example.vn"));
+    let response = http
+        .post(format!("{address}/api/v1/questions"))
+        .json(&body)
+        .send()
+        .await
+        .ok()?;
+    let status = response.status().as_u16();
+    Some((status, response.json().await.ok()?))
+}
+
+/// A SIGKILL in the middle of a burst of questions, while the mail worker is sending their
+/// receipts, loses none of them: after the restart every question stored (and so every one
+/// acknowledged) has its receipt delivered to its asker, with its tracking code. Messages the
+/// dead instance had handed to the server without recording it are sent again once their lease
+/// runs out, under the same `Message-ID`, so a recipient can tell the copy from a new message;
+/// none has failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_kill_during_a_burst_of_questions_loses_no_queued_mail() {
+    // Questions asked before the burst, in it, and acknowledged in it when the kill comes.
+    const FIRST: usize = 30;
+    const BURST: usize = 240;
+    const KILL_AFTER: usize = 60;
+    let Some(sink) = Sink::start(0).await else {
+        return;
+    };
+    let smtp = sink.url();
+    let settings = [
+        ("PORTAL_SMTP_URL", smtp.as_str()),
+        ("PORTAL_MAIL_FROM", "Cổng TTĐT <no-reply@portal.example.vn>"),
+        // A refusal is tried again within seconds, not on the day-long schedule.
+        ("PORTAL_MAIL_RETRY_SECONDS", "1,1,1"),
+    ];
+    let db = TestDb::create();
+    let mut service = Process::start_with(&db, &settings).await;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+
+    // Each asker has an address of their own, so the recipient tells which question a
+    // message is about.
+    let mut first = tokio::task::JoinSet::new();
+    for i in 0..FIRST {
+        let (http, address) = (http.clone(), service.address.clone());
+        first.spawn(async move { (i, ask_as(&http, &address, i).await) });
+    }
+    let mut acks = Vec::new();
+    for (i, answer) in first.join_all().await {
+        let (status, body) = answer.expect("an answer");
+        assert_eq!(status, 201, "{body}");
+        let code = body["tracking_code"].as_str().unwrap().to_string();
+        acks.push((format!("asker{i}@example.vn"), code));
+    }
+    // Questions come in far faster than receipts go out: a burst on its own would be over
+    // before the worker had sent any. So it begins once the worker is sending: the server has
+    // taken some receipts and the worker holds a batch of them leased.
+    let held = "FROM mail_outbox WHERE status = 'pending' AND lease_until IS NOT NULL";
+    let held_count = format!("SELECT count(*) AS n {held}");
+    wait_until("the first receipts sent", Duration::from_secs(60), || {
+        taken_names(&sink).len() >= 3 && db.count(&held_count) > 0
+    })
+    .await;
+
+    let next = Arc::new(AtomicUsize::new(FIRST));
+    let answered = Arc::new(AtomicUsize::new(0));
+    let acks = Arc::new(Mutex::new(acks));
+    let refused = Arc::new(Mutex::new(Vec::new()));
+    let kill = Arc::new(tokio::sync::Notify::new());
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..12 {
+        let (http, address) = (http.clone(), service.address.clone());
+        let (next, answered) = (next.clone(), answered.clone());
+        let (acks, refused, kill) = (acks.clone(), refused.clone(), kill.clone());
+        workers.spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= FIRST + BURST {
+                    break;
+                }
+                // After the kill every request fails: the worker is done.
+                let Some((status, body)) = ask_as(&http, &address, i).await else {
+                    break;
+                };
+                answered.fetch_add(1, Ordering::Relaxed);
+                match body["tracking_code"].as_str() {
+                    Some(code) if status == 201 => {
+                        let mut acks = acks.lock().unwrap();
+                        acks.push((format!("asker{i}@example.vn"), code.to_string()));
+                        if acks.len() == FIRST + KILL_AFTER {
+                            kill.notify_one();
+                        }
+                    }
+                    _ => refused.lock().unwrap().push(format!("{status} {body}")),
+                }
+            }
+        });
+    }
+    // The kill comes as soon as enough of the burst is acknowledged, while the rest of it is
+    // on its way.
+    let acknowledged = tokio::time::timeout(Duration::from_secs(60), kill.notified()).await;
+    service.child.kill().expect("SIGKILL the service");
+    let answered_at_kill = answered.load(Ordering::Relaxed);
+    service.child.wait().unwrap();
+    workers.join_all().await;
+    let refused = refused.lock().unwrap().clone();
+    assert!(refused.is_empty(), "refused before the kill: {refused:?}");
+    assert!(acknowledged.is_ok(), "too few of the burst acknowledged");
+    assert!(
+        answered_at_kill < BURST,
+        "the burst was over before the kill"
+    );
+    let acks = std::mem::take(&mut *acks.lock().unwrap());
+
+    // What the kill left: the questions stored (some perhaps never acknowledged), the messages
+    // the sink took, and those the dead instance held leased.
+    let stored: HashMap<String, String> = rows::<StoredAsker>(
+        &db,
+        "SELECT tracking_code AS code, asker_email AS email FROM questions \
+         WHERE asker_email IS NOT NULL",
+    )
+    .into_iter()
+    .map(|q| (q.email, q.code))
+    .collect();
+    for (email, code) in &acks {
+        assert_eq!(stored.get(email), Some(code), "acknowledged, not stored");
+    }
+    let taken_before = taken(&sink);
+    let leased: HashSet<String> = rows::<Recipient>(&db, &format!("SELECT recipient {held}"))
+        .into_iter()
+        .map(|r| r.recipient)
+        .collect();
+    assert!(taken_before.len() < stored.len(), "nothing left to send");
+
+    let service = Process::start_with(&db, &settings).await;
+    let restarted = Instant::now();
+    // The leased messages are due again when the dead instance's lease (a minute from its
+    // claim) runs out.
+    wait_until(
+        "no message pending after the restart",
+        Duration::from_secs(180),
+        || db.count("SELECT count(*) AS n FROM mail_outbox WHERE status = 'pending'") == 0,
+    )
+    .await;
+    let waited = restarted.elapsed();
+
+    let admin = admin_token(&http, &service.address).await;
+    let failed = outbox(&http, &service.address, &admin, "failed").await;
+    assert!(failed.is_empty(), "failed: {failed:?}");
+    let pending = outbox(&http, &service.address, &admin, "pending").await;
+    assert!(pending.is_empty(), "pending: {pending:?}");
+    let sent = outbox(&http, &service.address, &admin, "sent").await;
+    let sent_receipts = sent.iter().filter(|m| m["kind"] == "receipt").count();
+    assert!(sent.len() >= acks.len(), "{} sent", sent.len());
+    assert_eq!(sent_receipts, stored.len(), "one receipt per question");
+    drop(service);
+
+    let messages = taken(&sink);
+    let mut by_recipient: HashMap<&str, Vec<&Value>> = HashMap::new();
+    for message in &messages {
+        let to = recipient(message);
+        let code = stored
+            .get(to)
+            .unwrap_or_else(|| panic!("a message to no asker: {message}"));
+        let subject = message["subject"].as_str().unwrap();
+        assert!(
+            subject.contains(code.as_str()),
+            "{subject} is not about {code}"
+        );
+        by_recipient.entry(to).or_default().push(message);
+    }
+    let missing: Vec<&String> = stored
+        .iter()
+        .filter(|(email, _)| !by_recipient.contains_key(email.as_str()))
+        .map(|(_, code)| code)
+        .collect();
+    assert!(missing.is_empty(), "no receipt for {missing:?}");
+    for (to, copies) in &by_recipient {
+        let ids: HashSet<&str> = copies
+            .iter()
+            .map(|m| m["message_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids.len(), 1, "{to} got messages under several ids: {ids:?}");
+        // Only a message the dead instance held can come twice: from it, and again once its
+        // lease ran out.
+        let most = if leased.contains(*to) { 2 } else { 1 };
+        assert!(copies.len() <= most, "{to} got {} copies", copies.len());
+    }
+    let duplicates = messages.len() - by_recipient.len();
+    println!(
+        "kill -9 during a burst of {BURST} questions after {FIRST}: {answered_at_kill} of the \
+         burst answered at the kill, {} acknowledged in all, {} stored; {} receipts taken by \
+         the server by then, {} leased by the dead instance; after the restart no message \
+         pending within {:.1} s: {} received in all, {} distinct, {duplicates} duplicates with \
+         the same Message-ID, {} sent, none failed",
+        acks.len(),
+        stored.len(),
+        taken_before.len(),
+        leased.len(),
+        waited.as_secs_f64(),
+        messages.len(),
+        by_recipient.len(),
+        sent.len(),
     );
 }
 
