@@ -137,13 +137,15 @@ impl Worker {
 
     /// Claims and sends one batch.
     fn round(&self, stopped: &Receiver<()>) -> Result<Round, crate::db::DbError> {
-        let mut conn = self.pool.get()?;
         let now = self.clock.now();
-        if !outbox::any_due(&mut conn, now)? {
-            return Ok(Round::Idle);
-        }
-        let lease_until = now + chrono::Duration::seconds(LEASE_SECONDS);
-        let claimed = outbox::claim(&mut conn, now, lease_until, BATCH)?;
+        let claimed = {
+            let mut conn = self.pool.get()?;
+            if !outbox::any_due(&mut conn, now)? {
+                return Ok(Round::Idle);
+            }
+            let lease_until = now + chrono::Duration::seconds(LEASE_SECONDS);
+            outbox::claim(&mut conn, now, lease_until, BATCH)?
+        };
         let full = claimed.len() as i64 == BATCH;
         let started = std::time::Instant::now();
         for m in &claimed {
@@ -155,22 +157,29 @@ impl Worker {
             if spent > LEASE_SECONDS - LEASE_MARGIN_SECONDS {
                 return Ok(Round::Idle);
             }
-            let outcome = self.attempt(&mut conn, m);
+            let outcome = self.attempt(m)?;
+            let mut conn = self.pool.get()?;
             outbox::finish(&mut conn, &m.id, &outcome, self.clock.now())?;
         }
         Ok(if full { Round::More } else { Round::Idle })
     }
 
-    fn attempt(&self, conn: &mut crate::db::DbConnection, m: &Claimed) -> Outcome {
+    /// Renders and sends one message. A connection is held while rendering only, never while
+    /// the mail server answers, so a slow server ties up none of the pool.
+    fn attempt(&self, m: &Claimed) -> Result<Outcome, crate::db::DbError> {
         let to = mask(&m.recipient);
-        let rendered = match render::render(&self.templates, conn, &self.links, m) {
+        let rendered = {
+            let mut conn = self.pool.get()?;
+            render::render(&self.templates, &mut conn, &self.links, m)
+        };
+        let rendered = match rendered {
             Ok(r) => r,
             Err(why) => {
                 tracing::error!(mail = %m.id, kind = %m.kind, to = %to, error = %why, "a message cannot be rendered; it has failed");
-                return Outcome::Refused {
+                return Ok(Outcome::Refused {
                     error: format!("not rendered: {why}"),
                     retry_in: None,
-                };
+                });
             }
         };
         let message_id = message_id(&m.cause, &m.recipient, &self.domain);
@@ -183,7 +192,7 @@ impl Worker {
             date: render::system_time(self.clock.now()),
             file_stem: format!("{}-{}", m.id, m.kind),
         };
-        match self.transport.send(&self.from, &outgoing) {
+        Ok(match self.transport.send(&self.from, &outgoing) {
             Ok(()) => {
                 tracing::info!(mail = %m.id, kind = %m.kind, to = %to, "mail sent");
                 Outcome::Sent {
@@ -208,6 +217,6 @@ impl Worker {
                     retry_in,
                 }
             }
-        }
+        })
     }
 }
