@@ -1,12 +1,14 @@
 """A real SMTP server for the mail tests (aiosmtpd, installed by .ci/run into .ci/venv).
 
-    python smtp_sink.py DIR [--refuse N]
+    python smtp_sink.py DIR [--refuse N] [--reject N]
 
 Listens on 127.0.0.1 on a free port and prints `listening PORT` once it accepts connections.
 Every message it takes is written whole to DIR/NNNN.eml, its decoded headers and parts to
 DIR/NNNN.json (first to a temporary name, then
 renamed), and `received NNNN` is printed. With --refuse N it answers the first N messages
-`451 4.3.0 try again later` at the end of DATA, as a busy server would.
+`451 4.3.0 try again later` at the end of DATA, as a busy server would; with --reject N it
+answers the first N `550 5.1.1 <recipient>: Recipient address rejected`, echoing the address
+as many servers do.
 """
 
 import argparse
@@ -21,9 +23,10 @@ from aiosmtpd.controller import Controller
 
 
 class Sink:
-    def __init__(self, directory, refuse):
+    def __init__(self, directory, refuse, reject):
         self.directory = directory
         self.refuse = refuse
+        self.reject = reject
         self.count = 0
 
     async def handle_DATA(self, server, session, envelope):
@@ -31,6 +34,10 @@ class Sink:
             self.refuse -= 1
             print("refused", flush=True)
             return "451 4.3.0 try again later"
+        if self.reject > 0:
+            self.reject -= 1
+            print("rejected", flush=True)
+            return "550 5.1.1 <%s>: Recipient address rejected" % envelope.rcpt_tos[0]
         self.count += 1
         name = "%04d" % self.count
         tmp = os.path.join(self.directory, "." + name + ".tmp")
@@ -63,6 +70,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("directory")
     parser.add_argument("--refuse", type=int, default=0)
+    parser.add_argument("--reject", type=int, default=0)
     args = parser.parse_args()
     os.makedirs(args.directory, exist_ok=True)
     # aiosmtpd checks its server by connecting to the port it was given, so it needs a real one.
@@ -70,7 +78,7 @@ def main():
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()
-    controller = Controller(Sink(args.directory, args.refuse), hostname="127.0.0.1", port=port)
+    controller = Controller(Sink(args.directory, args.refuse, args.reject), hostname="127.0.0.1", port=port)
     controller.start()
     print("listening %d" % port, flush=True)
     try:

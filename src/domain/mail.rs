@@ -125,6 +125,25 @@ pub fn mask(address: &str) -> String {
     }
 }
 
+/// `text` (a mail server's answer) with every copy of `address` masked, whatever its case: a
+/// server that echoes the recipient must not put it in a log or the outbox.
+pub fn redact(text: &str, address: &str) -> String {
+    if address.is_empty() {
+        return text.to_string();
+    }
+    // ASCII lowering keeps byte offsets, so a match in the lowered text is one in the text.
+    let (lowered, wanted) = (text.to_ascii_lowercase(), address.to_ascii_lowercase());
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    while let Some(at) = lowered[rest..].find(&wanted) {
+        out.push_str(&text[rest..rest + at]);
+        out.push_str(&mask(address));
+        rest += at + wanted.len();
+    }
+    out.push_str(&text[rest..]);
+    out
+}
+
 /// The `Message-ID` of the message caused by `cause` (an event id, or the digest or reminder it
 /// is) to `recipient`: the same for every attempt, so a message sent again after a crash is
 /// recognised as the same one.
@@ -349,6 +368,17 @@ pub fn period_line(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_servers_answer_never_holds_the_address() {
+        let answer = "550 5.1.1 <Nguoi.Hoi@example.vn>: Recipient address rejected";
+        assert_eq!(
+            redact(answer, "nguoi.hoi@example.vn"),
+            "550 5.1.1 <n***@example.vn>: Recipient address rejected"
+        );
+        assert_eq!(redact("451 try later", "a@b.vn"), "451 try later");
+        assert_eq!(redact("a@b.vn, A@B.VN", "a@b.vn"), "a***@b.vn, a***@b.vn");
+    }
 
     #[test]
     fn smtp_urls_say_how_to_connect() {

@@ -17,7 +17,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::mail::{self as outbox, Claimed, Outcome};
 use crate::db::DbPool;
-use crate::domain::mail::{mask, message_id, parse_mailbox};
+use crate::domain::mail::{mask, message_id, parse_mailbox, redact};
 use crate::templates::Templates;
 use render::Links;
 use transport::{Outgoing, SendError, Transport};
@@ -200,6 +200,7 @@ impl Worker {
                 }
             }
             Err(SendError::Permanent(why)) => {
+                let why = redact(&why, &m.recipient);
                 tracing::warn!(mail = %m.id, kind = %m.kind, to = %to, error = %why, "mail refused for good");
                 Outcome::Refused {
                     error: why,
@@ -207,6 +208,7 @@ impl Worker {
                 }
             }
             Err(SendError::Transient(why)) => {
+                let why = redact(&why, &m.recipient);
                 let retry_in = usize::try_from(m.attempts)
                     .ok()
                     .and_then(|n| self.retry_seconds.get(n))

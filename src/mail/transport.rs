@@ -109,11 +109,9 @@ impl Transport {
             .map_err(|e| SendError::Permanent(format!("the message cannot be built: {e}")))?;
         match self {
             Self::Smtp(smtp) => smtp.send(&message).map(|_| ()).map_err(|e| {
-                // The error's text names the server's answer, never the recipient.
-                let why = match e.status() {
-                    Some(code) => format!("the SMTP server answered {code}"),
-                    None => format!("SMTP: {e}"),
-                };
+                // The server's answer as it gave it: the worker masks the recipient in it
+                // before it is logged or stored.
+                let why = format!("SMTP: {e}");
                 if e.is_permanent() {
                     SendError::Permanent(why)
                 } else {

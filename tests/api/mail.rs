@@ -305,3 +305,23 @@ async fn a_message_the_server_refuses_for_now_is_delivered_once_on_retry() {
     assert_eq!(listed[0]["attempts"], 2);
     assert_eq!(sink.received, 1);
 }
+
+#[tokio::test]
+async fn a_message_rejected_for_good_fails_at_once_and_its_error_hides_the_address() {
+    let Some(mut sink) = Sink::start_with(0, 1).await else {
+        return;
+    };
+    let app = app_for(&sink, &[]).await;
+    ask(&app, ASKER).await;
+    assert_eq!(sink.line().await, "rejected");
+    let admin = app.admin_token().await;
+    let listed = sent(&app, &admin).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["status"], "failed");
+    assert_eq!(listed[0]["attempts"], 1);
+    let error = listed[0]["last_error"].as_str().unwrap();
+    assert!(error.contains("n***@example.vn"), "{error}");
+    assert!(!error.to_lowercase().contains(ASKER), "{error}");
+    let failed = json(app.get_as(&admin, "/api/v1/mail?status=failed").await, 200).await;
+    assert_eq!(failed["items"].as_array().unwrap().len(), 1);
+}

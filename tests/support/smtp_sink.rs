@@ -32,6 +32,12 @@ impl Sink {
     /// Starts it, refusing the first `refuse` messages with a 451; `None` when there is no
     /// aiosmtpd here (CI always has it: `PORTAL_TEST_REQUIRE_SMTP`).
     pub async fn start(refuse: u32) -> Option<Self> {
+        Self::start_with(refuse, 0).await
+    }
+
+    /// Starts it, refusing the first `refuse` messages with a 451 and then rejecting `reject`
+    /// with a 550 that names the recipient.
+    pub async fn start_with(refuse: u32, reject: u32) -> Option<Self> {
         let Some(python) = python() else {
             assert!(
                 std::env::var("PORTAL_TEST_REQUIRE_SMTP").is_err(),
@@ -46,6 +52,8 @@ impl Sink {
             .arg(&dir)
             .arg("--refuse")
             .arg(refuse.to_string())
+            .arg("--reject")
+            .arg(reject.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .kill_on_drop(true)
@@ -74,7 +82,7 @@ impl Sink {
         format!("smtp://127.0.0.1:{}?tls=none", self.port)
     }
 
-    /// The next line the server prints (`received NNNN` or `refused`), within a minute.
+    /// The next line the server prints (`received NNNN`, `refused` or `rejected`), within a minute.
     pub async fn line(&mut self) -> String {
         tokio::time::timeout(Duration::from_secs(60), self.lines.next_line())
             .await
