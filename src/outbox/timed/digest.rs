@@ -74,7 +74,11 @@ pub(super) fn send_once(
     progress.read = recipients.len();
     let messages = list.len();
     if queries::queue_once(conn, today, list, now)? {
-        tracing::info!(%today, messages, "daily digest queued");
+        if messages == 0 {
+            tracing::info!(%today, "no daily digest today: nothing waits for anyone");
+        } else {
+            tracing::info!(%today, messages, "daily digest queued");
+        }
         // Counted as recorded so the round ends with this transaction.
         progress.recorded = 1;
     }
